@@ -1,0 +1,5 @@
+"""`python -m versicolor` runs the CLI."""
+
+from versicolor.cli import main
+
+main()

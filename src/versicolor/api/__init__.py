@@ -1,0 +1,1 @@
+"""HTTP: the two API dialects, the OAuth endpoints and the conventions they share."""

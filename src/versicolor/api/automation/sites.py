@@ -1,0 +1,90 @@
+"""`/sites`: the account's projects."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.deps import DbSession
+from versicolor.api.security import Caller
+from versicolor.core import sites
+from versicolor.db.models import Site
+
+router = APIRouter(prefix="/sites", tags=["sites"])
+
+
+class SiteOut(CamelOut):
+    """A site as the API shows it."""
+
+    id: int
+    code: str
+    name: str
+    url: str | None
+    domain_names: list[str]
+    date_created: Timestamp
+
+
+class SiteCreate(CamelIn):
+    """The body of `POST /sites`."""
+
+    name: str = Field(min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2048)
+    domain_names: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class SiteUpdate(CamelIn):
+    """The body of `PATCH /sites/{id}`: only the named fields change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2048)
+    domain_names: list[str] | None = Field(default=None, max_length=1000)
+
+
+@router.get("")
+async def list_sites(session: DbSession, caller: Caller) -> list[SiteOut]:
+    """Every site of the caller's account."""
+    rows = await session.scalars(sites.scoped(caller).order_by(Site.id))
+    return [SiteOut.model_validate(site) for site in rows]
+
+
+@router.post("", status_code=201)
+async def create_site(body: SiteCreate, session: DbSession, caller: Caller) -> SiteOut:
+    """Create a site."""
+    site = await sites.create(
+        session=session, principal=caller, name=body.name, url=body.url, domain_names=body.domain_names
+    )
+    return SiteOut.model_validate(site)
+
+
+@router.get("/byCode/{code}")
+async def get_site_by_code(code: str, session: DbSession, caller: Caller) -> SiteOut:
+    """A site by its code."""
+    return SiteOut.model_validate(await sites.get_by_code(session=session, principal=caller, code=code))
+
+
+@router.get("/{site_id}")
+async def get_site(site_id: int, session: DbSession, caller: Caller) -> SiteOut:
+    """A site by id."""
+    return SiteOut.model_validate(await sites.get(session=session, principal=caller, site_id=site_id))
+
+
+@router.patch("/{site_id}")
+async def update_site(site_id: int, body: SiteUpdate, session: DbSession, caller: Caller) -> SiteOut:
+    """Change the named fields of a site."""
+    site = await sites.update(
+        session=session,
+        principal=caller,
+        site_id=site_id,
+        name=body.name,
+        url=body.url,
+        domain_names=body.domain_names,
+    )
+    return SiteOut.model_validate(site)
+
+
+@router.delete("/{site_id}", status_code=204)
+async def delete_site(site_id: int, session: DbSession, caller: Caller) -> Response:
+    """Delete a site and everything in it."""
+    await sites.delete(session=session, principal=caller, site_id=site_id)
+    return Response(status_code=204)

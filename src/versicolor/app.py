@@ -1,0 +1,62 @@
+"""create_app(): wiring only. Every behaviour lives in the module named for it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from versicolor import __version__
+from versicolor.api import docs, errors, health, oauth
+from versicolor.api.automation import accounts as automation_accounts
+from versicolor.api.automation import sites as automation_sites
+from versicolor.api.deps import require_json
+from versicolor.api.request_ids import RequestIdMiddleware
+from versicolor.runtime import Runtime
+from versicolor.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI application. With `runtime` given (tests, benchmarks) it is used and not closed."""
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            app.state.runtime = runtime
+            yield
+            return
+        started = await Runtime.start(settings)
+        app.state.runtime = started
+        try:
+            yield
+        finally:
+            await started.close()
+
+    app = FastAPI(
+        title="Versicolor",
+        version=__version__,
+        description="Experimentation and web-experience platform: Automation API and Edit API v3.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+
+    errors.install(app)
+    docs.install(app)
+    app.include_router(health.router)
+    app.include_router(oauth.router)
+
+    json_bodies = [Depends(require_json)]
+    for router in (automation_sites.router, automation_accounts.router):
+        app.include_router(router, dependencies=json_bodies)
+
+    # Added last = outermost: the request id is set before anything else runs.
+    app.add_middleware(errors.UnhandledErrorMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    logging.getLogger("versicolor").setLevel(settings.log_level.upper())
+    return app

@@ -1,0 +1,81 @@
+"""Access tokens: JWTs signed with HS512, carrying the user, the account and a unique id."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from versicolor.core.errors import Unauthenticated
+
+ALGORITHM = "HS512"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a verified access token says."""
+
+    user_id: int
+    account_id: int
+    jti: str
+    issued_at: int
+    expires_at: int
+    generation: int
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new access token and what it was issued with."""
+
+    token: str
+    claims: AccessClaims
+
+
+def issue(*, key: str, user_id: int, account_id: int, ttl: int, generation: int = 1) -> IssuedToken:
+    """Sign a new access token valid for `ttl` seconds."""
+    now = int(time.time())
+    claims = AccessClaims(
+        user_id=user_id,
+        account_id=account_id,
+        jti=secrets.token_hex(16),
+        issued_at=now,
+        expires_at=now + ttl,
+        generation=generation,
+    )
+    payload = {
+        "sub": str(user_id),
+        "aid": account_id,
+        "jti": claims.jti,
+        "iat": claims.issued_at,
+        "exp": claims.expires_at,
+        "gen": generation,
+    }
+    return IssuedToken(jwt.encode(payload, key, algorithm=ALGORITHM), claims)
+
+
+def verify(*, key: str, token: str) -> AccessClaims:
+    """The claims of a token whose signature and expiry hold; raises Unauthenticated otherwise."""
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],  # never "none", never another family
+            options={"require": ["sub", "aid", "jti", "iat", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("the access token has expired; request a new one at /oauth/token") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated("the access token is malformed or its signature does not verify") from exc
+    try:
+        return AccessClaims(
+            user_id=int(payload["sub"]),
+            account_id=int(payload["aid"]),
+            jti=str(payload["jti"]),
+            issued_at=int(payload["iat"]),
+            expires_at=int(payload["exp"]),
+            generation=int(payload.get("gen", 1)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise Unauthenticated("the access token's claims are malformed") from exc

@@ -1,0 +1,1 @@
+"""The domain: what Versicolor knows and allows, with no HTTP in sight."""

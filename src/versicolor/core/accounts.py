@@ -1,0 +1,125 @@
+"""Accounts, their users and the users' API credentials."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core import passwords, secrets
+from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.roles import Principal, Role
+from versicolor.db.models import Account, ApiCredential, User
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """A user's API credentials as shown once, at creation or rotation."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A freshly created user and its credentials (the secret in clear, this once)."""
+
+    user: User
+    credentials: IssuedCredentials
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A freshly created account, its first admin, and the secrets shown once."""
+
+    account: Account
+    admin: NewUser
+    account_secret: str
+
+
+def normalize_email(email: str) -> str:
+    """The stored form of an email address; raises Invalid when it cannot be one."""
+    email = email.strip().lower()
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise Invalid.field("email", f"{email!r} is not an email address")
+    return email
+
+
+def _check_password(password: str | None) -> None:
+    if password is not None and len(password) < passwords.MIN_LENGTH:
+        raise Invalid.field("password", f"must be at least {passwords.MIN_LENGTH} characters")
+
+
+async def create_account(*, session: AsyncSession, name: str, email: str, password: str | None = None) -> NewAccount:
+    """Create an account with its first ADMIN user, that user's API credentials and the account secret."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid.field("name", "must be 1 to 200 characters")
+    account_secret = secrets.new_secret()
+    account = Account(name=name, account_secret_hash=secrets.digest(account_secret))
+    session.add(account)
+    await session.flush()
+    admin = await create_user(session=session, account_id=account.id, email=email, password=password, role=Role.ADMIN)
+    return NewAccount(account=account, admin=admin, account_secret=account_secret)
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    account_id: int,
+    email: str,
+    password: str | None = None,
+    role: Role = Role.VIEWER,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> NewUser:
+    """Add a user to an account, with API credentials of its own."""
+    if await session.get(Account, account_id) is None:
+        raise NotFound.object("account", account_id)
+    email = normalize_email(email)
+    _check_password(password)
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists")
+    user = User(
+        account_id=account_id,
+        email=email,
+        role=role.value,
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=passwords.hash_password(password) if password else None,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same email
+        raise Conflict(f"a user with email {email} already exists") from exc
+    client_secret = secrets.new_secret()
+    credential = ApiCredential(
+        user_id=user.id, client_id=secrets.new_client_id(), secret_hash=secrets.digest(client_secret)
+    )
+    session.add(credential)
+    await session.flush()
+    return NewUser(user=user, credentials=IssuedCredentials(credential.client_id, client_secret))
+
+
+async def get_user(*, session: AsyncSession, principal: Principal, user_id: int) -> User:
+    """A user of the caller's account."""
+    user = await session.scalar(select(User).where(User.id == user_id, User.account_id == principal.account_id))
+    if user is None:
+        raise NotFound.object("account", user_id)
+    return user
+
+
+async def credentials_of(*, session: AsyncSession, user_id: int) -> ApiCredential | None:
+    """The API credentials of a user, if it has any."""
+    return await session.scalar(select(ApiCredential).where(ApiCredential.user_id == user_id))
+
+
+async def count_accounts(*, session: AsyncSession) -> int:
+    """How many accounts exist (zero on a fresh database)."""
+    return int(await session.scalar(select(func.count()).select_from(Account)) or 0)

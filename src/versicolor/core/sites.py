@@ -1,0 +1,106 @@
+"""Sites (projects) of an account."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.roles import Principal
+from versicolor.db.models import Site
+
+CODE_ALPHABET = string.ascii_lowercase + string.digits
+CODE_LENGTH = 10
+
+
+def new_code() -> str:
+    """A random site code: 10 lowercase alphanumerics."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def scoped(principal: Principal) -> Select[Site]:
+    """Every site the caller's account owns, as a query to refine."""
+    return select(Site).where(Site.account_id == principal.account_id)
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid.field("name", "must be 1 to 200 characters")
+    return name
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    name: str,
+    url: str | None = None,
+    domain_names: Sequence[str] = (),
+) -> Site:
+    """Create a site in the caller's account, with a fresh unique code."""
+    for _ in range(5):
+        site = Site(
+            account_id=principal.account_id,
+            code=new_code(),
+            name=_clean_name(name),
+            url=url,
+            domain_names=list(domain_names),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(site)
+                await session.flush()
+        except IntegrityError:  # a code collision: 36**10 makes it rare, retrying makes it harmless
+            continue
+        return site
+    raise Conflict("could not allocate a unique site code; try again")
+
+
+async def get(*, session: AsyncSession, principal: Principal, site_id: int) -> Site:
+    """A site of the caller's account."""
+    site = await session.scalar(scoped(principal).where(Site.id == site_id))
+    if site is None:
+        raise NotFound.object("site", site_id)
+    return site
+
+
+async def get_by_code(*, session: AsyncSession, principal: Principal, code: str) -> Site:
+    """A site of the caller's account, by its code."""
+    site = await session.scalar(scoped(principal).where(Site.code == code))
+    if site is None:
+        raise NotFound(f"site with code {code!r} not found")
+    return site
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    site_id: int,
+    name: str | None = None,
+    url: str | None = None,
+    domain_names: Sequence[str] | None = None,
+) -> Site:
+    """Change the given fields of a site."""
+    site = await get(session=session, principal=principal, site_id=site_id)
+    if name is not None:
+        site.name = _clean_name(name)
+    if url is not None:
+        site.url = url
+    if domain_names is not None:
+        site.domain_names = list(domain_names)
+    await session.flush()
+    return site
+
+
+async def delete(*, session: AsyncSession, principal: Principal, site_id: int) -> None:
+    """Delete a site and everything that belongs to it."""
+    site = await get(session=session, principal=principal, site_id=site_id)
+    await session.delete(site)
+    await session.flush()

@@ -1,0 +1,1 @@
+"""Storage: engines and sessions, tables, and the migration chain."""

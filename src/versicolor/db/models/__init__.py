@@ -1,0 +1,7 @@
+"""All tables; importing this package registers every table on `Base.metadata`."""
+
+from versicolor.db.models.accounts import Account, ApiCredential, ServerSecret, User
+from versicolor.db.models.base import Base
+from versicolor.db.models.sites import Site
+
+__all__ = ["Account", "ApiCredential", "Base", "ServerSecret", "Site", "User"]

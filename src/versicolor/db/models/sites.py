@@ -1,0 +1,26 @@
+"""Sites (projects): the unit that experiments, goals and segments belong to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from versicolor.db.models.base import Base
+from versicolor.db.types import BigId, UtcDateTime, utcnow
+
+
+class Site(Base):
+    """A website or application of an account (the public service calls it a project)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    domain_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,119 @@
+"""The `versicolor` command, run as a user runs it: a real process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.server import run_cli, serve
+
+
+def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(database_url: str) -> None:
+    done = run_cli(
+        [
+            "accounts",
+            "create",
+            "--name",
+            "Acme",
+            "--email",
+            "Owner@Acme.example",
+            "--json",
+            "--database-url",
+            database_url,
+        ]
+    )
+    assert done.returncode == 0, done.stderr
+    created = json.loads(done.stdout)
+    assert {"account_id", "user_id", "email", "client_id", "client_secret", "account_secret"} <= set(created)
+    assert created["email"] == "owner@acme.example"
+
+    user = run_cli(
+        [
+            "users",
+            "create",
+            "--account-id",
+            str(created["account_id"]),
+            "--email",
+            "ed@acme.example",
+            "--role",
+            "EDITOR",
+            "--json",
+            "--database-url",
+            database_url,
+        ]
+    )
+    assert user.returncode == 0, user.stderr
+    member = json.loads(user.stdout)
+    assert member["role"] == "EDITOR" and "account_secret" not in member
+    assert member["account_id"] == created["account_id"]
+
+
+def test_duplicate_email_is_one_line_and_non_zero(database_url: str) -> None:
+    args = ["accounts", "create", "--name", "Dup", "--email", "dup@acme.example", "--database-url", database_url]
+    assert run_cli(args).returncode == 0
+    again = run_cli(args)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_account_for_users_create_is_refused(database_url: str) -> None:
+    done = run_cli(
+        ["users", "create", "--account-id", "999999", "--email", "x@y.example", "--database-url", database_url]
+    )
+    assert done.returncode == 1 and "account 999999 not found" in done.stderr
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    done = run_cli(["db", "upgrade", "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+    assert done.returncode == 1
+    assert "cannot use the database" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unsupported_database_url_is_refused() -> None:
+    done = run_cli(["db", "upgrade", "--database-url", "mysql://root@localhost/x"])
+    assert done.returncode == 1
+    assert "unsupported database" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_email_is_refused(tmp_path: Path) -> None:
+    done = run_cli(
+        ["accounts", "create", "--name", "X", "--email", "not-an-email", "--database-url", f"sqlite:///{tmp_path}/x.db"]
+    )
+    assert done.returncode == 1 and "is not an email address" in done.stderr
+
+
+def test_db_upgrade_on_a_fresh_file(tmp_path: Path) -> None:
+    done = run_cli(["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}/fresh.db"])
+    assert done.returncode == 0, done.stderr
+    assert "database is at revision" in done.stderr
+
+
+def test_first_serve_on_an_empty_database_prints_credentials_that_work(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/first.db"
+    with serve(["--database-url", url], log_dir=tmp_path) as server:
+        output = server.output()
+        assert "First start" in output
+        fields = dict(
+            line.split(None, 1)
+            for line in output.splitlines()
+            if line.strip().startswith(("client_id", "client_secret"))
+        )
+        token = httpx.post(
+            f"{server.base_url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": fields["client_id"].strip(),
+                "client_secret": fields["client_secret"].strip(),
+            },
+        )
+        assert token.status_code == 200, token.text
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        site = httpx.post(f"{server.base_url}/sites", json={"name": "Shop"}, headers=headers)
+        assert site.status_code == 201
+        assert [s["name"] for s in httpx.get(f"{server.base_url}/sites", headers=headers).json()] == ["Shop"]
+    # The second start finds the account and prints no secrets.
+    with serve(["--database-url", url], log_dir=tmp_path) as server:
+        assert "First start" not in server.output()

@@ -1,0 +1,121 @@
+"""Fixtures every test shares: a real database per run, the app, and accounts made through the services.
+
+The backend comes from VERSICOLOR_TEST_BACKEND (`sqlite` or `postgresql`); scripts/test runs the suite once
+for each. Every test makes its own account, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from tests import services
+from tests.factories import Factory
+from versicolor.app import create_app
+from versicolor.runtime import Runtime
+from versicolor.settings import Settings
+
+BACKEND = os.environ.get("VERSICOLOR_TEST_BACKEND", "sqlite")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_report_header() -> str:
+    return f"versicolor backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test run, removed afterwards."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'versicolor.db'}"
+        return
+    if BACKEND != "postgresql":
+        pytest.exit(f"VERSICOLOR_TEST_BACKEND must be sqlite or postgresql, not {BACKEND!r}", returncode=2)
+    problem = services.postgresql_problem()
+    if problem:
+        pytest.exit(problem, returncode=2)
+    name = f"versicolor_test_{uuid.uuid4().hex[:12]}"
+    admin_url = services.PG_URL
+    _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_admin(url: str, statement: str) -> None:
+    import asyncio
+
+    async def run() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database for this run; in CI a missing Redis fails the test instead of skipping it."""
+    problem = services.redis_problem()
+    if problem:
+        if IN_CI:
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return services.REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def redis_prefix() -> str:
+    """A key prefix unique to this run, so that two runs on one machine do not meet in Redis."""
+    return f"vctest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings of the app under test."""
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The migrated database and the app's long-lived objects."""
+    started = await Runtime.start(settings)
+    yield started
+    await started.close()
+
+
+@pytest.fixture(scope="session")
+def app(runtime: Runtime) -> FastAPI:
+    """The application under test, in this process."""
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, from a loopback address."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+        yield http
+
+
+@pytest.fixture
+def factory(runtime: Runtime, client: httpx.AsyncClient) -> Factory:
+    """Makes accounts, users and tokens through the same services users reach."""
+    return Factory(runtime, client)
+
+
+@pytest.fixture
+def sqlite_path(database_url: str) -> Path | None:
+    """The SQLite file under test, or None on PostgreSQL."""
+    return Path(make_url(database_url).database or "") if BACKEND == "sqlite" else None
