@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from versicolor.api.deps import DbSession, RuntimeDep
 from versicolor.auth import tokens
+from versicolor.core import secrets
 from versicolor.core.errors import Forbidden, Unauthenticated
 from versicolor.core.roles import Permission, Principal, Role
-from versicolor.db.models import ApiCredential, User
+from versicolor.db.models import Account, ApiCredential, User
 
 # A route may declare the permission it needs in its OpenAPI extra (it is then documented too);
 # otherwise reading methods need READ and the others WRITE.
@@ -67,3 +68,25 @@ async def authenticate(request: Request, session: DbSession, runtime: RuntimeDep
 
 
 Caller = Annotated[Principal, Depends(authenticate)]
+
+
+def account_secret(request: Request) -> str | None:
+    """The account secret of a v3 request (`X-Account-Secret` header or `account_secret` parameter), if any."""
+    return request.headers.get("x-account-secret") or request.query_params.get("account_secret")
+
+
+async def authenticate_v3(request: Request, session: DbSession, runtime: RuntimeDep) -> Principal:
+    """The caller of an Edit v3 request: an account secret (as the public service takes) or a bearer token."""
+    given = account_secret(request)
+    if given is None:
+        return await authenticate(request, session, runtime)
+    account_id = await session.scalar(select(Account.id).where(Account.account_secret_hash == secrets.digest(given)))
+    if account_id is None:
+        raise Forbidden("the account secret is not valid; find it under your account's API settings")
+    # The account secret stands for the account as a whole, with every permission (as the public service).
+    principal = Principal(account_id=account_id, user_id=None, role=Role.ADMIN)
+    request.state.principal = principal
+    return principal
+
+
+V3Caller = Annotated[Principal, Depends(authenticate_v3)]
