@@ -1,0 +1,31 @@
+"""Custom data: site-defined values a page reports about a visitor, a visit or a page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from versicolor.db.models.base import Base
+from versicolor.db.types import BigId, UtcDateTime, utcnow
+
+
+class CustomDatum(Base):
+    """One custom data definition of a site; pages send values under its `index`."""
+
+    __tablename__ = "custom_data"
+    # The index is how pages and segments address the datum, so it names one definition per site.
+    __table_args__ = (UniqueConstraint("site_id", "index", name="uq_custom_data_site_id_index"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # The unique (site_id, index) constraint serves as the index for a site's lookups.
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    index: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(16))
+    date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,32 @@
+"""Goals: what counts as a conversion on a site."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from versicolor.db.models.base import Base
+from versicolor.db.types import BigId, UtcDateTime, utcnow
+
+
+class Goal(Base):
+    """A conversion a site measures: a click, a URL reached, a number of pages or seconds, a custom event."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    # Type-specific settings (matchString, matchType, pageViews, timeSeconds, scrollValue), checked by core.goals.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    has_multiple_conversions: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

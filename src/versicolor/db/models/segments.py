@@ -1,0 +1,30 @@
+"""Segments: named sets of visitors, described by a tree of targeting conditions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from versicolor.db.models.base import Base
+from versicolor.db.types import BigId, UtcDateTime, utcnow
+
+
+class Segment(Base):
+    """A set of visitors of a site that experiments can target."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    segment_type: Mapped[str] = mapped_column(String(16), default="STANDARD")
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The validated tree {"firstLevel": [...], "firstLevelOrOperators": [...]} (core.segments.conditions).
+    conditions_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
