@@ -3,8 +3,23 @@
 from versicolor.db.models.accounts import Account, ApiCredential, ServerSecret, User
 from versicolor.db.models.base import Base
 from versicolor.db.models.custom_data import CustomDatum
+from versicolor.db.models.experiments import DeviationChange, Experiment, ExperimentGoal, Variation
 from versicolor.db.models.goals import Goal
 from versicolor.db.models.segments import Segment
 from versicolor.db.models.sites import Site
 
-__all__ = ["Account", "ApiCredential", "Base", "CustomDatum", "Goal", "Segment", "ServerSecret", "Site", "User"]
+__all__ = [
+    "Account",
+    "ApiCredential",
+    "Base",
+    "CustomDatum",
+    "DeviationChange",
+    "Experiment",
+    "ExperimentGoal",
+    "Goal",
+    "Segment",
+    "ServerSecret",
+    "Site",
+    "User",
+    "Variation",
+]
