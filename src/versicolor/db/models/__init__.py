@@ -7,6 +7,7 @@ from versicolor.db.models.experiments import DeviationChange, Experiment, Experi
 from versicolor.db.models.goals import Goal
 from versicolor.db.models.segments import Segment
 from versicolor.db.models.sites import Site
+from versicolor.db.models.tracking import TrackingConversion, TrackingExposure, TrackingVisit
 
 __all__ = [
     "Account",
@@ -20,6 +21,9 @@ __all__ = [
     "Segment",
     "ServerSecret",
     "Site",
+    "TrackingConversion",
+    "TrackingExposure",
+    "TrackingVisit",
     "User",
     "Variation",
 ]
