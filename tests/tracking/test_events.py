@@ -26,7 +26,7 @@ def json_body(*events: dict[str, Any]) -> bytes:
 
 
 def problems_of(*events: dict[str, Any]) -> dict[str, str]:
-    checked, problems = check(read_batch(json_body(*events), "application/json"), now=NOW)
+    _, problems = check(read_batch(json_body(*events), "application/json"), now=NOW)
     return {p.field: p.message for p in problems}
 
 
