@@ -11,9 +11,15 @@ from fastapi import Depends, FastAPI
 from versicolor import __version__
 from versicolor.api import docs, errors, health, oauth
 from versicolor.api.automation import accounts as automation_accounts
+from versicolor.api.automation import custom_datas as automation_custom_datas
+from versicolor.api.automation import goals as automation_goals
+from versicolor.api.automation import segments as automation_segments
 from versicolor.api.automation import sites as automation_sites
+from versicolor.api.automation import users as automation_users
 from versicolor.api.deps import require_json
 from versicolor.api.request_ids import RequestIdMiddleware
+from versicolor.api.v3 import url_groups as v3_url_groups
+from versicolor.api.v3 import urls as v3_urls
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
@@ -53,6 +59,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     json_bodies = [Depends(require_json)]
     for router in (automation_sites.router, automation_accounts.router):
+        app.include_router(router, dependencies=json_bodies)
+    # After automation_accounts: its `/accounts/me` must match before `/accounts/{id}`.
+    for router in (
+        automation_users.router,
+        automation_goals.router,
+        automation_segments.router,
+        automation_custom_datas.router,
+    ):
+        app.include_router(router, dependencies=json_bodies)
+    for router in (v3_urls.router, v3_url_groups.router):
         app.include_router(router, dependencies=json_bodies)
 
     # Added last = outermost: the request id is set before anything else runs.

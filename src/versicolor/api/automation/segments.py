@@ -1,0 +1,156 @@
+"""`/segments`: named sets of a site's visitors, described by a conditions tree (CONTRACT §9)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import Field
+
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.conventions import listing
+from versicolor.api.deps import DbSession
+from versicolor.api.security import Caller, needs
+from versicolor.core import querying, segments
+from versicolor.core.querying import Choice, Fields, ListQuery
+from versicolor.core.roles import Permission
+from versicolor.core.segments import SegmentFields, SegmentType
+from versicolor.db.models import Segment
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+# Every scalar field SegmentOut shows; conditionsData (an object) and tags (a list) are not searchable.
+SEGMENT_FIELDS = Fields(
+    {
+        "id": Segment.id,
+        "name": Segment.name,
+        "siteId": Segment.site_id,
+        "segmentType": Choice(Segment.segment_type, [t.value for t in SegmentType]),
+        "description": Segment.description,
+        "dateCreated": Segment.date_created,
+        "dateModified": Segment.date_modified,
+    },
+    unsearchable=("conditionsData", "tags"),
+)
+SegmentQuery = Annotated[ListQuery, Depends(listing.query_params(SEGMENT_FIELDS))]
+SegmentSearch = Annotated[ListQuery, Depends(listing.search_body(SEGMENT_FIELDS))]
+
+_CONDITIONS_HELP = (
+    '{"firstLevel": [{"conditions": [{"targetingType", "include", ...}], "orOperators": [bool]}], '
+    '"firstLevelOrOperators": [bool]}; true joins neighbours with OR, false with AND (AND binds tighter). '
+    "Targeting types and their fields: see docs/resources.md."
+)
+
+
+class SegmentOut(CamelOut):
+    """A segment as the API shows it."""
+
+    id: int
+    name: str
+    site_id: int
+    segment_type: str
+    description: str | None
+    tags: list[str]
+    conditions_data: dict[str, Any]
+    date_created: Timestamp
+    date_modified: Timestamp
+
+
+class _SegmentBody(CamelIn):
+    """A whole segment but its site; a field left out takes its default."""
+
+    name: str
+    conditions_data: dict[str, Any] = Field(description=_CONDITIONS_HELP)
+    segment_type: SegmentType = SegmentType.STANDARD
+    description: str | None = None
+    tags: list[str] | None = None
+
+
+class SegmentCreate(_SegmentBody):
+    """The body of `POST /segments`."""
+
+    site_id: int
+
+
+class SegmentReplace(_SegmentBody):
+    """The body of `PUT /segments/{id}`: the whole segment; a field left out takes its default."""
+
+    site_id: int | None = Field(default=None, description="may be given, but must be the segment's site")
+
+
+class SegmentUpdate(CamelIn):
+    """The body of `PATCH /segments/{id}`: only the named fields change (the conditions tree whole)."""
+
+    name: str | None = None
+    site_id: int | None = Field(default=None, description="may be given, but must be the segment's site")
+    conditions_data: dict[str, Any] | None = Field(default=None, description=_CONDITIONS_HELP)
+    segment_type: SegmentType | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+
+
+def _fields(body: CamelIn) -> SegmentFields:
+    # The schemas' field names are SegmentFields' keys; the core checks every value again.
+    return cast(SegmentFields, body.model_dump(mode="json", exclude_unset=True, exclude={"site_id"}))
+
+
+async def _answer(
+    request: Request, response: Response, session: DbSession, caller: Caller, query: ListQuery
+) -> list[SegmentOut]:
+    page = await querying.fetch(session=session, statement=segments.scoped(caller), query=query)
+    listing.set_headers(request, response, page)
+    return [SegmentOut.model_validate(segment) for segment in page.items]
+
+
+@router.get("")
+async def list_segments(
+    query: SegmentQuery, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[SegmentOut]:
+    """The account's segments, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    return await _answer(request, response, session, caller, query)
+
+
+@router.post("/search", openapi_extra=needs(Permission.READ))
+async def search_segments(
+    query: SegmentSearch, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[SegmentOut]:
+    """The same as `GET /segments`, with the query in a JSON body."""
+    return await _answer(request, response, session, caller, query)
+
+
+@router.post("", status_code=201)
+async def create_segment(body: SegmentCreate, session: DbSession, caller: Caller) -> SegmentOut:
+    """Create a segment on one of the account's sites."""
+    segment = await segments.create(session=session, principal=caller, site_id=body.site_id, fields=_fields(body))
+    return SegmentOut.model_validate(segment)
+
+
+@router.get("/{segment_id}")
+async def get_segment(segment_id: int, session: DbSession, caller: Caller) -> SegmentOut:
+    """A segment by id."""
+    return SegmentOut.model_validate(await segments.get(session=session, principal=caller, segment_id=segment_id))
+
+
+@router.put("/{segment_id}")
+async def replace_segment(segment_id: int, body: SegmentReplace, session: DbSession, caller: Caller) -> SegmentOut:
+    """Replace a segment: every field takes the body's value, or its default when left out."""
+    segment = await segments.replace(
+        session=session, principal=caller, segment_id=segment_id, fields=_fields(body), site_id=body.site_id
+    )
+    return SegmentOut.model_validate(segment)
+
+
+@router.patch("/{segment_id}")
+async def update_segment(segment_id: int, body: SegmentUpdate, session: DbSession, caller: Caller) -> SegmentOut:
+    """Change the named fields of a segment."""
+    segment = await segments.update(
+        session=session, principal=caller, segment_id=segment_id, changes=_fields(body), site_id=body.site_id
+    )
+    return SegmentOut.model_validate(segment)
+
+
+@router.delete("/{segment_id}", status_code=204)
+async def delete_segment(segment_id: int, session: DbSession, caller: Caller) -> Response:
+    """Delete a segment that no experiment targets (409 naming the experiments otherwise)."""
+    await segments.delete(session=session, principal=caller, segment_id=segment_id)
+    return Response(status_code=204)

@@ -1,0 +1,66 @@
+"""What every resource of a site shares: its labels (name, description, tags) and a site that does not change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from versicolor.core.errors import Invalid, NotFound
+
+MAX_NAME = 200
+MAX_DESCRIPTION = 10_000
+MAX_TAGS = 50
+MAX_TAG = 100
+# Ids are int64 on every backend; a larger number names nothing (and would overflow the database driver).
+MAX_ID = 2**63 - 1
+
+
+def name(value: object, *, field: str = "name") -> str:
+    """A required name, trimmed: 1 to 200 characters."""
+    if not isinstance(value, str):
+        raise Invalid.field(field, "is required: a string of 1 to 200 characters")
+    cleaned = value.strip()
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise Invalid.field(field, f"must be 1 to {MAX_NAME} characters")
+    return cleaned
+
+
+def description(value: object, *, field: str = "description") -> str | None:
+    """An optional free text of at most 10,000 characters; null clears it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid.field(field, "must be a string or null")
+    if len(value) > MAX_DESCRIPTION:
+        raise Invalid.field(field, f"must be at most {MAX_DESCRIPTION} characters")
+    return value
+
+
+def tags(value: object, *, field: str = "tags") -> list[str]:
+    """A list of distinct, trimmed tags (null means none), kept in the order given."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise Invalid.field(field, "must be an array of strings")
+    if len(value) > MAX_TAGS:
+        raise Invalid.field(field, f"must hold at most {MAX_TAGS} tags")
+    cleaned: list[str] = []
+    for position, tag in enumerate(value):
+        if not isinstance(tag, str) or not tag.strip() or len(tag.strip()) > MAX_TAG:
+            raise Invalid.field(f"{field}[{position}]", f"must be a string of 1 to {MAX_TAG} characters")
+        if tag.strip() not in cleaned:
+            cleaned.append(tag.strip())
+    return cleaned
+
+
+def check_site_unchanged(site_id: int | None, current_site_id: int, kind: str) -> None:
+    """Refuse moving an object to another site (a `siteId` that differs from the one it has)."""
+    if site_id is not None and site_id != current_site_id:
+        raise Invalid.field(
+            "siteId", f"cannot change: a {kind} stays on site {current_site_id}; create a new {kind} on the other site"
+        )
+
+
+def check_id(kind: str, object_id: int) -> None:
+    """Raise NotFound for an id no object can have (outside 1 to 2**63-1), before it reaches the database."""
+    if not 1 <= object_id <= MAX_ID:
+        raise NotFound.object(kind, object_id)

@@ -1,0 +1,183 @@
+"""Storing segments: create, read, change and delete them within the caller's account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any, TypedDict
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core import resources, sites
+from versicolor.core.errors import Conflict, Detail, Invalid, NotFound
+from versicolor.core.roles import Principal
+from versicolor.core.segments.conditions import MATCHES_BY_FORMAT, Conditions, parse
+from versicolor.core.segments.matching import allowed
+from versicolor.db.models import CustomDatum, Experiment, Segment
+
+
+class SegmentType(StrEnum):
+    """The kinds of segment (CONTRACT §9 knows one)."""
+
+    STANDARD = "STANDARD"
+
+
+class SegmentFields(TypedDict, total=False):
+    """A segment's changeable fields, snake_case; values are checked by this module."""
+
+    name: Any
+    segment_type: Any
+    description: Any
+    tags: Any
+    conditions_data: Any
+
+
+# What create and PUT give a field the body leaves out; None reports a required field missing.
+DEFAULTS: SegmentFields = {
+    "name": None,
+    "segment_type": SegmentType.STANDARD,
+    "description": None,
+    "tags": [],
+    "conditions_data": None,
+}
+
+_ROOT = "conditionsData"
+
+
+def scoped(principal: Principal) -> Select[Segment]:
+    """Every segment of the caller's account, as a query to refine."""
+    return select(Segment).where(Segment.account_id == principal.account_id)
+
+
+def describe(segments: Sequence[Segment]) -> str:
+    """Segments named for a message: `12 'Mobile', 13 'France'`."""
+    return ", ".join(f"{s.id} {s.name!r}" for s in segments)
+
+
+def _segment_type(value: object) -> str:
+    if not isinstance(value, str) or value not in SegmentType.__members__:
+        raise Invalid.field("segmentType", f"must be {allowed(SegmentType)}, not {value!r}")
+    return value
+
+
+async def _check_custom_data(session: AsyncSession, site_id: int, conditions: Conditions) -> None:
+    """Every CUSTOM_DATUM condition must name a custom datum of the segment's site, compared as its format allows."""
+    used = conditions.custom_datum_conditions()
+    if not used:
+        return
+    defined = {
+        d.index: d
+        for d in await session.scalars(
+            select(CustomDatum).where(CustomDatum.site_id == site_id, CustomDatum.index.in_({c.index for _, c in used}))
+        )
+    }
+    problems: list[Detail] = []
+    for path, condition in used:
+        datum = defined.get(condition.index)
+        if datum is None:
+            missing = f"site {site_id} has no custom data at index {condition.index}"
+            problems.append(Detail(f"{_ROOT}.{path}.customDataIndex", missing))
+        elif condition.match_type not in MATCHES_BY_FORMAT[datum.format]:
+            suited = sorted(MATCHES_BY_FORMAT[datum.format])
+            problems.append(
+                Detail(
+                    f"{_ROOT}.{path}.matchType",
+                    f"{condition.match_type} does not suit custom data {datum.name!r} of format {datum.format}; "
+                    f"use {allowed(tuple(suited))}",
+                )
+            )
+    if problems:
+        raise Invalid("; ".join(f"{d.field}: {d.message}" for d in problems), details=problems)
+
+
+async def _apply(session: AsyncSession, segment: Segment, fields: SegmentFields) -> None:
+    if "name" in fields:
+        segment.name = resources.name(fields["name"])
+    if "segment_type" in fields:
+        segment.segment_type = _segment_type(fields["segment_type"])
+    if "description" in fields:
+        segment.description = resources.description(fields["description"])
+    if "tags" in fields:
+        segment.tags = resources.tags(fields["tags"])
+    if "conditions_data" in fields:
+        data = fields["conditions_data"]
+        if data is None:
+            raise Invalid.field(_ROOT, "is required: an object with firstLevel and firstLevelOrOperators")
+        await _check_custom_data(session, segment.site_id, parse(data, root=_ROOT))
+        segment.conditions_data = data
+
+
+async def create(*, session: AsyncSession, principal: Principal, site_id: int, fields: SegmentFields) -> Segment:
+    """Create a segment on a site of the caller's account."""
+    resources.check_id("site", site_id)
+    site = await sites.get(session=session, principal=principal, site_id=site_id)
+    segment = Segment(account_id=principal.account_id, site_id=site.id)
+    await _apply(session, segment, {**DEFAULTS, **fields})
+    session.add(segment)
+    await session.flush()
+    return segment
+
+
+async def get(*, session: AsyncSession, principal: Principal, segment_id: int) -> Segment:
+    """A segment of the caller's account."""
+    resources.check_id("segment", segment_id)
+    segment = await session.scalar(scoped(principal).where(Segment.id == segment_id))
+    if segment is None:
+        raise NotFound.object("segment", segment_id)
+    return segment
+
+
+async def update(
+    *, session: AsyncSession, principal: Principal, segment_id: int, changes: SegmentFields, site_id: int | None = None
+) -> Segment:
+    """Change the named fields of a segment (PATCH: what is named is replaced, the conditions tree whole)."""
+    segment = await get(session=session, principal=principal, segment_id=segment_id)
+    resources.check_site_unchanged(site_id, segment.site_id, "segment")
+    await _apply(session, segment, changes)
+    await session.flush()
+    return segment
+
+
+async def replace(
+    *, session: AsyncSession, principal: Principal, segment_id: int, fields: SegmentFields, site_id: int | None = None
+) -> Segment:
+    """Replace a segment's fields (PUT): those left out go back to their defaults."""
+    return await update(
+        session=session, principal=principal, segment_id=segment_id, changes={**DEFAULTS, **fields}, site_id=site_id
+    )
+
+
+async def delete(*, session: AsyncSession, principal: Principal, segment_id: int) -> None:
+    """Delete a segment no experiment targets; otherwise Conflict naming the experiments."""
+    segment = await get(session=session, principal=principal, segment_id=segment_id)
+    targeting = (
+        await session.execute(
+            select(Experiment.id, Experiment.name)
+            .where(Experiment.account_id == principal.account_id, Experiment.targeting_segment_id == segment.id)
+            .order_by(Experiment.id)
+        )
+    ).all()
+    if targeting:
+        named = ", ".join(f"{row.id} {row.name!r}" for row in targeting)
+        raise Conflict(
+            f"segment {segment.id} is the targeting segment of experiments {named}; "
+            "change their targetingSegmentId before deleting it"
+        )
+    await session.delete(segment)
+    await session.flush()
+
+
+async def using_custom_datum(*, session: AsyncSession, principal: Principal, site_id: int, index: int) -> list[Segment]:
+    """The segments of a site whose conditions refer to the custom datum at `index`."""
+    candidates = await session.scalars(scoped(principal).where(Segment.site_id == site_id).order_by(Segment.id))
+    return [s for s in candidates if index in parse(s.conditions_data, root=_ROOT).custom_data_indexes()]
+
+
+def custom_datum_conditions_suit(segment: Segment, index: int, data_format: str) -> bool:
+    """Whether every condition of `segment` on the custom datum at `index` suits a datum of `data_format`."""
+    return all(
+        condition.match_type in MATCHES_BY_FORMAT[data_format]
+        for _, condition in parse(segment.conditions_data, root=_ROOT).custom_datum_conditions()
+        if condition.index == index
+    )
