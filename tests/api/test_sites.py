@@ -67,3 +67,54 @@ async def test_blank_name_is_refused(client: httpx.AsyncClient, factory: Factory
     answer = await client.post("/sites", json={"name": ""}, headers=account.headers)
     assert answer.status_code == 400
     assert answer.json()["details"][0]["field"] == "name"
+
+
+async def test_put_replaces_the_whole_site(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    site = (
+        await client.post(
+            "/sites",
+            json={"name": "A", "url": "https://a.example", "domainNames": ["a.example"]},
+            headers=account.headers,
+        )
+    ).json()
+    replaced = await client.put(f"/sites/{site['id']}", json={"name": "B"}, headers=account.headers)
+    assert replaced.status_code == 200, replaced.text
+    body = replaced.json()
+    assert (body["name"], body["url"], body["domainNames"]) == ("B", None, [])
+    assert (body["id"], body["code"], body["dateCreated"]) == (site["id"], site["code"], site["dateCreated"])
+    assert (await client.get(f"/sites/{site['id']}", headers=account.headers)).json() == body
+
+
+async def test_put_refuses_what_patch_and_post_refuse(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    viewer = await factory.member(account, Role.VIEWER)
+    theirs = await factory.account()
+    site = (await client.post("/sites", json={"name": "A"}, headers=account.headers)).json()
+    missing_name = await client.put(f"/sites/{site['id']}", json={"url": "https://a.example"}, headers=account.headers)
+    assert missing_name.status_code == 400 and missing_name.json()["details"][0]["field"] == "name"
+    typo = await client.put(f"/sites/{site['id']}", json={"name": "A", "domains": []}, headers=account.headers)
+    assert typo.status_code == 400 and typo.json()["details"][0]["field"] == "domains"
+    assert (await client.put(f"/sites/{site['id']}", json={"name": "V"}, headers=viewer.headers)).status_code == 403
+    assert (await client.put(f"/sites/{site['id']}", json={"name": "T"}, headers=theirs.headers)).status_code == 404
+    assert (await client.put("/sites/999999999", json={"name": "T"}, headers=account.headers)).status_code == 404
+    assert (await client.get(f"/sites/{site['id']}", headers=account.headers)).json()["name"] == "A"
+
+
+async def test_viewer_may_search(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    viewer = await factory.member(account, Role.VIEWER)
+    await client.post("/sites", json={"name": "Shop"}, headers=account.headers)
+    found = await client.post(
+        "/sites/search",
+        json={"filter": [{"field": "name", "operator": "EQUAL", "parameters": ["Shop"]}]},
+        headers=viewer.headers,
+    )
+    assert found.status_code == 200 and [s["name"] for s in found.json()] == ["Shop"]
+
+
+async def test_search_needs_a_token_and_json(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    assert (await client.post("/sites/search", json={})).status_code == 401
+    form = await client.post("/sites/search", data={"page": "1"}, headers=account.headers)
+    assert form.status_code == 400 and "Content-Type: application/json" in form.json()["message"]

@@ -99,6 +99,24 @@ async def update(
     return site
 
 
+async def replace(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    site_id: int,
+    name: str,
+    url: str | None,
+    domain_names: Sequence[str],
+) -> Site:
+    """Replace every changeable field of a site (PUT): what is not given is cleared."""
+    site = await get(session=session, principal=principal, site_id=site_id)
+    site.name = _clean_name(name)
+    site.url = url
+    site.domain_names = list(domain_names)
+    await session.flush()
+    return site
+
+
 async def delete(*, session: AsyncSession, principal: Principal, site_id: int) -> None:
     """Delete a site and everything that belongs to it."""
     site = await get(session=session, principal=principal, site_id=site_id)

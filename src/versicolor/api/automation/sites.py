@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
-from versicolor.api.security import Caller
-from versicolor.core import sites
+from versicolor.api.security import Caller, needs
+from versicolor.core import querying, sites
+from versicolor.core.querying import Fields, ListQuery
+from versicolor.core.roles import Permission
 from versicolor.db.models import Site
 
 router = APIRouter(prefix="/sites", tags=["sites"])
+
+# Every scalar field SiteOut shows; domainNames is a list, so it is not searchable.
+SITE_FIELDS = Fields(
+    {
+        "id": Site.id,
+        "code": Site.code,
+        "name": Site.name,
+        "url": Site.url,
+        "dateCreated": Site.date_created,
+    },
+    unsearchable=("domainNames",),
+)
+SiteQuery = Annotated[ListQuery, Depends(listing.query_params(SITE_FIELDS))]
+SiteSearch = Annotated[ListQuery, Depends(listing.search_body(SITE_FIELDS))]
 
 
 class SiteOut(CamelOut):
@@ -33,6 +52,14 @@ class SiteCreate(CamelIn):
     domain_names: list[str] = Field(default_factory=list, max_length=1000)
 
 
+class SiteReplace(CamelIn):
+    """The body of `PUT /sites/{id}`: the whole site; a field left out is cleared."""
+
+    name: str = Field(min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2048)
+    domain_names: list[str] = Field(default_factory=list, max_length=1000)
+
+
 class SiteUpdate(CamelIn):
     """The body of `PATCH /sites/{id}`: only the named fields change."""
 
@@ -41,11 +68,28 @@ class SiteUpdate(CamelIn):
     domain_names: list[str] | None = Field(default=None, max_length=1000)
 
 
+async def _answer(
+    request: Request, response: Response, session: DbSession, caller: Caller, query: ListQuery
+) -> list[SiteOut]:
+    page = await querying.fetch(session=session, statement=sites.scoped(caller), query=query)
+    listing.set_headers(request, response, page)
+    return [SiteOut.model_validate(site) for site in page.items]
+
+
 @router.get("")
-async def list_sites(session: DbSession, caller: Caller) -> list[SiteOut]:
-    """Every site of the caller's account."""
-    rows = await session.scalars(sites.scoped(caller).order_by(Site.id))
-    return [SiteOut.model_validate(site) for site in rows]
+async def list_sites(
+    query: SiteQuery, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[SiteOut]:
+    """The caller's account's sites, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    return await _answer(request, response, session, caller, query)
+
+
+@router.post("/search", openapi_extra=needs(Permission.READ))
+async def search_sites(
+    query: SiteSearch, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[SiteOut]:
+    """The same as `GET /sites`, with the query in a JSON body."""
+    return await _answer(request, response, session, caller, query)
 
 
 @router.post("", status_code=201)
@@ -73,6 +117,20 @@ async def get_site(site_id: int, session: DbSession, caller: Caller) -> SiteOut:
 async def update_site(site_id: int, body: SiteUpdate, session: DbSession, caller: Caller) -> SiteOut:
     """Change the named fields of a site."""
     site = await sites.update(
+        session=session,
+        principal=caller,
+        site_id=site_id,
+        name=body.name,
+        url=body.url,
+        domain_names=body.domain_names,
+    )
+    return SiteOut.model_validate(site)
+
+
+@router.put("/{site_id}")
+async def replace_site(site_id: int, body: SiteReplace, session: DbSession, caller: Caller) -> SiteOut:
+    """Replace a site: every changeable field takes the body's value, or its default when left out."""
+    site = await sites.replace(
         session=session,
         principal=caller,
         site_id=site_id,
