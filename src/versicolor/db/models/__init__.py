@@ -3,6 +3,7 @@
 from versicolor.db.models.accounts import Account, ApiCredential, ServerSecret, User
 from versicolor.db.models.base import Base
 from versicolor.db.models.custom_data import CustomDatum
+from versicolor.db.models.domains import Url, UrlGroup
 from versicolor.db.models.experiments import DeviationChange, Experiment, ExperimentGoal, Variation
 from versicolor.db.models.goals import Goal
 from versicolor.db.models.segments import Segment
@@ -24,6 +25,8 @@ __all__ = [
     "TrackingConversion",
     "TrackingExposure",
     "TrackingVisit",
+    "Url",
+    "UrlGroup",
     "User",
     "Variation",
 ]

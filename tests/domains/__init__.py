@@ -1,0 +1,1 @@
+"""Domain core of Urls, Url Groups and host authorisation."""

@@ -1,0 +1,62 @@
+"""Edit v3 ids: 24 lowercase hex digits, time first, in creation order within a process."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from versicolor.core import object_ids
+
+
+def test_ids_are_24_lowercase_hex_and_sort_in_creation_order() -> None:
+    made = [object_ids.new() for _ in range(20_000)]
+    assert all(re.fullmatch(r"[0-9a-f]{24}", i) for i in made)
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+
+
+def test_an_id_carries_its_creation_second_like_an_object_id() -> None:
+    at = datetime(2019, 1, 24, 5, 44, 35, 250_000, tzinfo=UTC)
+    made = object_ids.for_time(at)
+    assert object_ids.time_of(made) == at.replace(microsecond=0)
+    assert made.startswith("5c4950c3")  # the seed's example id was made in that second
+    now = datetime.now(UTC) + timedelta(seconds=2)
+    assert object_ids.time_of(object_ids.new(now)) == now.replace(microsecond=0)
+
+
+def test_ids_stay_ordered_when_the_clock_steps_back() -> None:
+    now = datetime.now(UTC)
+    first = object_ids.new(now)
+    second = object_ids.new(now - timedelta(hours=1))
+    assert second > first
+
+
+def test_backdated_ids_carry_their_time_and_do_not_disturb_the_sequence() -> None:
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    before = object_ids.new()
+    backdated = object_ids.for_time(old)
+    after = object_ids.new()
+    assert object_ids.time_of(backdated) == old
+    assert before < after and backdated < before
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("5c4950c34733cc0004d5bfd7", "5c4950c34733cc0004d5bfd7"),
+        ("5C4950C34733CC0004D5BFD7", "5c4950c34733cc0004d5bfd7"),
+        ("5c4950c34733cc0004d5bfd", None),
+        ("5c4950c34733cc0004d5bfd7a", None),
+        ("zc4950c34733cc0004d5bfd7", None),
+        ("", None),
+    ],
+)
+def test_parse_accepts_only_24_hex_digits(text: str, parsed: str | None) -> None:
+    assert object_ids.parse(text) == parsed
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        object_ids.new(datetime(2020, 1, 1))
