@@ -12,14 +12,18 @@ from versicolor import __version__
 from versicolor.api import docs, errors, health, oauth
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import custom_datas as automation_custom_datas
+from versicolor.api.automation import experiments as automation_experiments
 from versicolor.api.automation import goals as automation_goals
 from versicolor.api.automation import segments as automation_segments
 from versicolor.api.automation import sites as automation_sites
 from versicolor.api.automation import users as automation_users
+from versicolor.api.automation import variations as automation_variations
+from versicolor.api.data import router as data_router
 from versicolor.api.deps import require_json
 from versicolor.api.request_ids import RequestIdMiddleware
 from versicolor.api.v3 import url_groups as v3_url_groups
 from versicolor.api.v3 import urls as v3_urls
+from versicolor.core.experiments import scheduler as experiment_scheduler
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
@@ -37,7 +41,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         started = await Runtime.start(settings)
         app.state.runtime = started
         try:
-            yield
+            async with experiment_scheduler.running(started.sessions):  # SCHEDULED experiments start and stop
+                yield
         finally:
             await started.close()
 
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     docs.install(app)
     app.include_router(health.router)
     app.include_router(oauth.router)
+    app.include_router(data_router)  # JSON and NDJSON bodies: it checks media types itself
 
     json_bodies = [Depends(require_json)]
     for router in (automation_sites.router, automation_accounts.router):
@@ -66,6 +72,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_goals.router,
         automation_segments.router,
         automation_custom_datas.router,
+        automation_experiments.router,
+        automation_variations.router,
     ):
         app.include_router(router, dependencies=json_bodies)
     for router in (v3_urls.router, v3_url_groups.router):

@@ -1,0 +1,352 @@
+"""`/experiments`: experiments of the account's sites, and their lifecycle (`PATCH ?action=`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
+from pydantic_core import PydanticCustomError
+
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.conventions import listing
+from versicolor.api.deps import DbSession
+from versicolor.api.security import Caller, needs
+from versicolor.core import querying
+from versicolor.core.errors import Invalid
+from versicolor.core.experiments import experiments
+from versicolor.core.experiments.experiments import ExperimentFields, ExperimentType, ExperimentView
+from versicolor.core.experiments.lifecycle import Action, Status
+from versicolor.core.querying import Choice, Fields, ListQuery
+from versicolor.core.roles import Permission
+from versicolor.db.models import Experiment
+
+router = APIRouter(prefix="/experiments", tags=["experiments"])
+
+GOALS = "goals"
+EXPERIMENT_FIELDS = Fields(
+    {
+        "id": Experiment.id,
+        "name": Experiment.name,
+        "siteId": Experiment.site_id,
+        "baseURL": Experiment.base_url,
+        "type": Choice(Experiment.type, list(ExperimentType)),
+        "status": Choice(Experiment.status, list(Status)),
+        "description": Experiment.description,
+        "mainGoalId": Experiment.main_goal_id,
+        "targetingSegmentId": Experiment.targeting_segment_id,
+        "commonJavaScriptCode": Experiment.common_javascript_code,
+        "commonCssCode": Experiment.common_css_code,
+        "dateCreated": Experiment.date_created,
+        "dateModified": Experiment.date_modified,
+        "dateStarted": Experiment.date_started,
+        "dateEnded": Experiment.date_ended,
+        "dateStatusModified": Experiment.date_status_modified,
+        "dateScheduledStart": Experiment.scheduled_start,
+        "dateScheduledEnd": Experiment.scheduled_end,
+    },
+    unsearchable=("tags", "variations", "deviations", GOALS),
+    optional=(GOALS,),
+)
+ExperimentQuery = Annotated[ListQuery, Depends(listing.query_params(EXPERIMENT_FIELDS))]
+ExperimentSearch = Annotated[ListQuery, Depends(listing.search_body(EXPERIMENT_FIELDS))]
+OptionalFields = Annotated[str | None, Query(alias="optionalFields", description="comma-separated extra fields: goals")]
+
+Deviations = dict[str, Annotated[float, Field(strict=True)]]
+Code = Annotated[str | None, Field(description="kept exactly as sent; at most 256 KiB of UTF-8")]
+
+
+class ExperimentOut(CamelOut):
+    """An experiment as the API shows it; `goals` only with `optionalFields=goals`."""
+
+    id: int
+    name: str
+    site_id: int
+    base_url: str = Field(alias="baseURL")
+    type: str
+    status: str
+    description: str | None
+    tags: list[str]
+    variations: list[int]
+    deviations: dict[str, float]
+    goals: list[int] | None = None
+    main_goal_id: int | None
+    targeting_segment_id: int | None
+    common_javascript_code: str | None = Field(alias="commonJavaScriptCode")
+    common_css_code: str | None
+    date_created: Timestamp
+    date_modified: Timestamp
+    date_started: Timestamp | None
+    date_ended: Timestamp | None
+    date_status_modified: Timestamp | None
+    date_scheduled_start: Timestamp | None
+    date_scheduled_end: Timestamp | None
+
+    @model_serializer(mode="wrap")
+    def _goals_only_when_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.goals is None:
+            data.pop(GOALS, None)
+        return data
+
+    @classmethod
+    def of(cls, view: ExperimentView) -> ExperimentOut:
+        """The rendering of one experiment."""
+        e = view.experiment
+        return cls(
+            id=e.id,
+            name=e.name,
+            site_id=e.site_id,
+            base_url=e.base_url,
+            type=e.type,
+            status=e.status,
+            description=e.description,
+            tags=e.tags,
+            variations=view.variations,
+            deviations=e.deviations,
+            goals=view.goals,
+            main_goal_id=e.main_goal_id,
+            targeting_segment_id=e.targeting_segment_id,
+            common_javascript_code=e.common_javascript_code,
+            common_css_code=e.common_css_code,
+            date_created=e.date_created,
+            date_modified=e.date_modified,
+            date_started=e.date_started,
+            date_ended=e.date_ended,
+            date_status_modified=e.date_status_modified,
+            date_scheduled_start=e.scheduled_start,
+            date_scheduled_end=e.scheduled_end,
+        )
+
+
+class _Writable(CamelIn):
+    """The writable fields; absent means "the default" (POST, PUT) or "unchanged" (PATCH)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    base_url: str | None = Field(default=None, alias="baseURL", min_length=1, max_length=2048)
+    type: ExperimentType | None = Field(default=None, description="default CLASSIC")
+    description: str | None = Field(default=None, max_length=10_000)
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(default=None, max_length=100)
+    deviations: Deviations | None = Field(
+        default=None,
+        description='{"origin": share, "<variationId>": share}, each 0-1, total at most 1; '
+        "null or absent: an equal split that follows the variations",
+    )
+    goals: list[int] | None = Field(default=None, max_length=1000)
+    main_goal_id: int | None = None
+    targeting_segment_id: int | None = None
+    common_javascript_code: Code = Field(default=None, alias="commonJavaScriptCode")
+    common_css_code: Code = None
+    variations: list[int] | None = Field(default=None, max_length=1000)
+
+    @field_validator("name", "base_url", "type", "tags", "goals", "variations")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Absent means "default" or "unchanged"; an explicit null would mean "no value", which these cannot have.
+        if value is None:
+            raise PydanticCustomError("not_null", "cannot be null")
+        return value
+
+    def values(self) -> ExperimentFields:
+        """The body as the core's field values (defaults for what was not sent)."""
+        return ExperimentFields(
+            name=self.name or "",
+            base_url=self.base_url or "",
+            type=self.type or ExperimentType.CLASSIC,
+            description=self.description,
+            tags=self.tags or (),
+            deviations=self.deviations,
+            goals=self.goals or (),
+            main_goal_id=self.main_goal_id,
+            targeting_segment_id=self.targeting_segment_id,
+            common_javascript_code=self.common_javascript_code,
+            common_css_code=self.common_css_code,
+            variations=self.variations or (),
+        )
+
+    def given(self) -> set[str]:
+        """The names of the writable fields this body sent."""
+        return set(self.model_fields_set) & experiments.FIELD_NAMES
+
+
+class ExperimentCreate(_Writable):
+    """The body of `POST /experiments`."""
+
+    name: str = Field(min_length=1, max_length=200)
+    site_id: int
+    base_url: str = Field(alias="baseURL", min_length=1, max_length=2048)
+
+
+class _ReadOnlyEcho(CamelIn):
+    """Read-only fields a client may send back as it got them (GET, edit, PUT): checked or ignored."""
+
+    id: int | None = None
+    site_id: int | None = None
+    status: Status | None = None
+    date_created: datetime | None = None
+    date_modified: datetime | None = None
+    date_started: datetime | None = None
+    date_ended: datetime | None = None
+    date_status_modified: datetime | None = None
+    date_scheduled_start: datetime | None = None
+    date_scheduled_end: datetime | None = None
+
+
+class ExperimentPatch(_Writable, _ReadOnlyEcho):
+    """The body of `PATCH /experiments/{id}`: only the named fields change; arrays are replaced whole."""
+
+
+class ExperimentReplace(ExperimentPatch):
+    """The body of `PUT /experiments/{id}`: the whole experiment; what is left out returns to its default."""
+
+    name: str = Field(min_length=1, max_length=200)
+    base_url: str = Field(alias="baseURL", min_length=1, max_length=2048)
+
+
+class DuplicateBody(CamelIn):
+    """The optional body of `POST /experiments/{id}/duplicate`."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+def _with_goals(optional_fields: str | None) -> bool:
+    wanted = {name.strip() for name in (optional_fields or "").split(",") if name.strip()}
+    unknown = sorted(wanted - {GOALS})
+    if unknown:
+        raise Invalid.field("optionalFields", f"unknown optional field {unknown[0]!r}; allowed: {GOALS}")
+    return GOALS in wanted
+
+
+async def _one(session: DbSession, experiment: Experiment, *, with_goals: bool = False) -> ExperimentOut:
+    (view,) = await experiments.views(session=session, experiments=[experiment], with_goals=with_goals)
+    return ExperimentOut.of(view)
+
+
+def _check_path_id(experiment_id: int, body: _ReadOnlyEcho) -> None:
+    if body.id is not None and body.id != experiment_id:
+        raise Invalid.field("id", f"is {body.id} but the path names experiment {experiment_id}")
+
+
+@router.get("")
+async def list_experiments(
+    query: ExperimentQuery, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[ExperimentOut]:
+    """The experiments of the caller's sites: `page`, `perPage`, `filter`, `sort`, `optionalFields=goals`."""
+    page = await querying.fetch(session=session, statement=experiments.scoped(caller), query=query)
+    listing.set_headers(request, response, page)
+    found = await experiments.views(session=session, experiments=page.items, with_goals=GOALS in query.optional_fields)
+    return [ExperimentOut.of(view) for view in found]
+
+
+@router.post("/search", openapi_extra=needs(Permission.READ))
+async def search_experiments(
+    query: ExperimentSearch, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[ExperimentOut]:
+    """The same as `GET /experiments`, with the query in a JSON body."""
+    return await list_experiments(query, request, response, session, caller)
+
+
+@router.post("", status_code=201)
+async def create_experiment(
+    body: ExperimentCreate, session: DbSession, caller: Caller, optional_fields: OptionalFields = None
+) -> ExperimentOut:
+    """Create a DRAFT experiment."""
+    experiment = await experiments.create(session=session, principal=caller, site_id=body.site_id, values=body.values())
+    return await _one(session, experiment, with_goals=_with_goals(optional_fields))
+
+
+@router.get("/{experiment_id}")
+async def get_experiment(
+    experiment_id: int, session: DbSession, caller: Caller, optional_fields: OptionalFields = None
+) -> ExperimentOut:
+    """One experiment."""
+    experiment = await experiments.get(session=session, principal=caller, experiment_id=experiment_id)
+    return await _one(session, experiment, with_goals=_with_goals(optional_fields))
+
+
+@router.put("/{experiment_id}")
+async def replace_experiment(
+    experiment_id: int,
+    body: ExperimentReplace,
+    session: DbSession,
+    caller: Caller,
+    optional_fields: OptionalFields = None,
+) -> ExperimentOut:
+    """Replace an experiment's writable fields (`variations` stay unless given)."""
+    _check_path_id(experiment_id, body)
+    experiment = await experiments.replace(
+        session=session,
+        principal=caller,
+        experiment_id=experiment_id,
+        values=body.values(),
+        given=body.given(),
+        site_id=body.site_id,
+        status=body.status,
+    )
+    return await _one(session, experiment, with_goals=_with_goals(optional_fields))
+
+
+@router.patch("/{experiment_id}")
+async def patch_experiment(
+    experiment_id: int,
+    session: DbSession,
+    caller: Caller,
+    body: Annotated[ExperimentPatch | None, Body()] = None,
+    action: Annotated[Action | None, Query(description="a lifecycle step; see docs/resources.md")] = None,
+    date_start: Annotated[
+        datetime | None, Query(alias="dateStart", description="with action=SCHEDULE: when it starts (ISO-8601, Z)")
+    ] = None,
+    date_end: Annotated[
+        datetime | None, Query(alias="dateEnd", description="with action=SCHEDULE: when it stops (optional)")
+    ] = None,
+    optional_fields: OptionalFields = None,
+) -> ExperimentOut:
+    """Change the named fields, then (with `action`) move the experiment through its lifecycle."""
+    if body is not None:
+        _check_path_id(experiment_id, body)
+        await experiments.update(
+            session=session,
+            principal=caller,
+            experiment_id=experiment_id,
+            values=body.values(),
+            given=body.given(),
+            site_id=body.site_id,
+            status=body.status,
+        )
+    if action is not None:
+        experiment = await experiments.change_status(
+            session=session,
+            principal=caller,
+            experiment_id=experiment_id,
+            action=action,
+            date_start=date_start,
+            date_end=date_end,
+        )
+    else:
+        if date_start is not None or date_end is not None:
+            raise Invalid.field("dateStart", "dateStart and dateEnd go with action=SCHEDULE only")
+        experiment = await experiments.get(session=session, principal=caller, experiment_id=experiment_id)
+    return await _one(session, experiment, with_goals=_with_goals(optional_fields))
+
+
+@router.delete("/{experiment_id}", status_code=204)
+async def delete_experiment(experiment_id: int, session: DbSession, caller: Caller) -> Response:
+    """Delete a DRAFT or STOPPED experiment and its variations."""
+    await experiments.delete(session=session, principal=caller, experiment_id=experiment_id)
+    return Response(status_code=204)
+
+
+@router.post("/{experiment_id}/duplicate", status_code=201)
+async def duplicate_experiment(
+    experiment_id: int,
+    session: DbSession,
+    caller: Caller,
+    body: Annotated[DuplicateBody | None, Body()] = None,
+    optional_fields: OptionalFields = None,
+) -> ExperimentOut:
+    """A DRAFT copy of the experiment, with copies of its variations."""
+    copy = await experiments.duplicate(
+        session=session, principal=caller, experiment_id=experiment_id, name=body.name if body else None
+    )
+    return await _one(session, copy, with_goals=_with_goals(optional_fields))

@@ -1,0 +1,1 @@
+"""Experiments: their fields, lifecycle state machine, traffic split (deviations), variations and scheduler."""

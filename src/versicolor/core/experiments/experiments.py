@@ -1,0 +1,536 @@
+"""Experiments of a site: create, read, change, move through the lifecycle, duplicate, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, select
+from sqlalchemy import delete as delete_rows
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core import sites
+from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.experiments import code, deviations, lifecycle
+from versicolor.core.experiments.lifecycle import Action, Status
+from versicolor.core.roles import Principal
+from versicolor.db.models import Experiment, ExperimentGoal, Goal, Segment, Variation
+from versicolor.db.types import utcnow
+
+
+class ExperimentType(StrEnum):
+    """The kinds of experiment (CONTRACT §9)."""
+
+    CLASSIC = "CLASSIC"
+    DEVELOPER = "DEVELOPER"
+    AI = "AI"
+    MVT = "MVT"
+    SDK_HYBRID = "SDK_HYBRID"
+
+
+@dataclass(frozen=True)
+class ExperimentFields:
+    """Values for an experiment's writable fields; an update applies only the ones it is told were given.
+
+    `deviations=None` means "split equally between the original and every variation, following the
+    variations as they come and go" (the default until someone sets a split).
+    """
+
+    name: str = ""
+    base_url: str = ""
+    type: ExperimentType = ExperimentType.CLASSIC
+    description: str | None = None
+    tags: Sequence[str] = ()
+    deviations: Mapping[str, float] | None = None
+    goals: Sequence[int] = ()
+    main_goal_id: int | None = None
+    targeting_segment_id: int | None = None
+    common_javascript_code: str | None = None
+    common_css_code: str | None = None
+    variations: Sequence[int] = ()
+
+
+FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(ExperimentFields))
+# Variations are objects of their own: a PUT that does not name them leaves them where they are, rather
+# than orphaning every variation of the experiment.
+_KEPT_BY_PUT_UNLESS_GIVEN = frozenset({"variations"})
+
+
+def scoped(principal: Principal) -> Select[Experiment]:
+    """Every experiment of the caller's account, as a query to refine."""
+    return select(Experiment).where(Experiment.account_id == principal.account_id)
+
+
+async def get(
+    *, session: AsyncSession, principal: Principal, experiment_id: int, for_update: bool = False
+) -> Experiment:
+    """An experiment of the caller's account; `for_update` locks it until the transaction ends."""
+    query = scoped(principal).where(Experiment.id == experiment_id)
+    if for_update:
+        # Two changes of one experiment (or a change and the scheduler) take turns instead of racing.
+        query = query.with_for_update()
+    experiment = await session.scalar(query)
+    if experiment is None:
+        raise NotFound.object("experiment", experiment_id)
+    return experiment
+
+
+async def create(*, session: AsyncSession, principal: Principal, site_id: int, values: ExperimentFields) -> Experiment:
+    """Create a DRAFT experiment on a site of the caller's account."""
+    site = await sites.get(session=session, principal=principal, site_id=site_id)
+    now = utcnow()
+    experiment = Experiment(
+        account_id=principal.account_id,
+        site_id=site.id,
+        status=Status.DRAFT,
+        deviations={},
+        deviations_automatic=True,
+        tags=[],
+        date_created=now,
+        date_modified=now,
+        date_status_modified=now,
+    )
+    session.add(experiment)
+    await _apply(session, principal, experiment, values, given=FIELD_NAMES, now=now, creating=True)
+    return experiment
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    experiment_id: int,
+    values: ExperimentFields,
+    given: Collection[str],
+    site_id: int | None = None,
+    status: str | None = None,
+) -> Experiment:
+    """Change the named fields (`given`); arrays are replaced whole.
+
+    `site_id` and `status` are the read-only values a client may echo back from a GET: they must match.
+    """
+    unknown = set(given) - FIELD_NAMES
+    if unknown:
+        raise ValueError(f"not experiment fields: {sorted(unknown)}")
+    experiment = await get(session=session, principal=principal, experiment_id=experiment_id, for_update=True)
+    _check_echo(experiment, site_id=site_id, status=status)
+    if given:
+        await _apply(session, principal, experiment, values, given=frozenset(given), now=utcnow())
+    return experiment
+
+
+async def replace(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    experiment_id: int,
+    values: ExperimentFields,
+    given: Collection[str],
+    site_id: int | None = None,
+    status: str | None = None,
+) -> Experiment:
+    """Replace every writable field: those not in `given` return to their defaults (variations stay)."""
+    applied = (FIELD_NAMES - _KEPT_BY_PUT_UNLESS_GIVEN) | (frozenset(given) & _KEPT_BY_PUT_UNLESS_GIVEN)
+    return await update(
+        session=session,
+        principal=principal,
+        experiment_id=experiment_id,
+        values=values,
+        given=applied,
+        site_id=site_id,
+        status=status,
+    )
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    experiment_id: int,
+    action: Action,
+    date_start: datetime | None = None,
+    date_end: datetime | None = None,
+) -> Experiment:
+    """Move the experiment through its lifecycle; SCHEDULE takes a start date and an optional end date."""
+    experiment = await get(session=session, principal=principal, experiment_id=experiment_id, for_update=True)
+    now = utcnow()
+    if action is not Action.SCHEDULE and (date_start is not None or date_end is not None):
+        raise Invalid.field("dateStart", "dateStart and dateEnd go with action=SCHEDULE only")
+    step = lifecycle.transition(Status(experiment.status), action)
+    if action is Action.SCHEDULE:
+        experiment.scheduled_start, experiment.scheduled_end = _check_schedule(date_start, date_end, now=now)
+    if step.target in lifecycle.LIVE:
+        problems = await launch_problems(session=session, experiment=experiment)
+        if problems:
+            raise Conflict(f"cannot {action} experiment {experiment.id}: " + "; ".join(problems))
+    lifecycle.apply(experiment, step, now=now)
+    experiment.date_modified = now
+    await session.flush()
+    return experiment
+
+
+async def delete(*, session: AsyncSession, principal: Principal, experiment_id: int) -> None:
+    """Delete a DRAFT or STOPPED experiment, with its variations."""
+    experiment = await get(session=session, principal=principal, experiment_id=experiment_id, for_update=True)
+    lifecycle.require_deletable(experiment)
+    await session.delete(experiment)
+    await session.flush()
+
+
+async def duplicate(
+    *, session: AsyncSession, principal: Principal, experiment_id: int, name: str | None = None
+) -> Experiment:
+    """A new DRAFT copy of an experiment: same setup, goals and targeting, copies of its variations."""
+    source = await get(session=session, principal=principal, experiment_id=experiment_id)
+    now = utcnow()
+    copy = Experiment(
+        account_id=source.account_id,
+        site_id=source.site_id,
+        name=_clean_name(name) if name is not None else f"{source.name} (copy)"[:200],
+        base_url=source.base_url,
+        type=source.type,
+        status=Status.DRAFT,
+        description=source.description,
+        tags=list(source.tags),
+        deviations={},
+        deviations_automatic=source.deviations_automatic,
+        main_goal_id=source.main_goal_id,
+        targeting_segment_id=source.targeting_segment_id,
+        common_javascript_code=source.common_javascript_code,
+        common_css_code=source.common_css_code,
+        date_created=now,
+        date_modified=now,
+        date_status_modified=now,
+    )
+    session.add(copy)
+    await session.flush()
+    goal_ids = (await goal_ids_of(session=session, experiment_ids=[source.id]))[source.id]
+    session.add_all(ExperimentGoal(experiment_id=copy.id, goal_id=g, account_id=copy.account_id) for g in goal_ids)
+    renamed: dict[str, str] = {deviations.ORIGIN: deviations.ORIGIN}
+    for original in await variations_of(session=session, experiment=source):
+        twin = Variation(
+            account_id=original.account_id,
+            site_id=original.site_id,
+            experiment_id=copy.id,
+            name=original.name,
+            js_code=original.js_code,
+            css_code=original.css_code,
+            color=original.color,
+            redirection=original.redirection,
+            date_created=now,
+            date_modified=now,
+        )
+        session.add(twin)
+        await session.flush()
+        renamed[str(original.id)] = str(twin.id)
+    copy.deviations = {renamed[key]: share for key, share in source.deviations.items() if key in renamed}
+    await session.flush()
+    await deviations.record(session=session, experiment=copy, now=now)
+    return copy
+
+
+async def variations_of(*, session: AsyncSession, experiment: Experiment) -> list[Variation]:
+    """The experiment's variations, oldest first."""
+    rows = await session.scalars(
+        select(Variation)
+        .where(Variation.account_id == experiment.account_id, Variation.experiment_id == experiment.id)
+        .order_by(Variation.id)
+    )
+    return list(rows)
+
+
+async def variation_ids_of(*, session: AsyncSession, experiment_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The variation ids of each experiment, oldest first (callers pass ids they already scoped)."""
+    ids = list(experiment_ids)
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(Variation.experiment_id, Variation.id).where(Variation.experiment_id.in_(ids)).order_by(Variation.id)
+        )
+        for experiment_id, variation_id in rows:
+            if experiment_id is not None:  # always: only attached variations were selected
+                found[experiment_id].append(variation_id)
+    return found
+
+
+async def goal_ids_of(*, session: AsyncSession, experiment_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The goal ids of each experiment, in id order (callers pass ids they already scoped)."""
+    ids = list(experiment_ids)
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(ExperimentGoal.experiment_id, ExperimentGoal.goal_id)
+            .where(ExperimentGoal.experiment_id.in_(ids))
+            .order_by(ExperimentGoal.goal_id)
+        )
+        for experiment_id, goal_id in rows:
+            found[experiment_id].append(goal_id)
+    return found
+
+
+async def launch_problems(*, session: AsyncSession, experiment: Experiment) -> list[str]:
+    """What keeps the experiment from running (empty when it can run)."""
+    variation_ids = (await variation_ids_of(session=session, experiment_ids=[experiment.id]))[experiment.id]
+    goal_ids = (await goal_ids_of(session=session, experiment_ids=[experiment.id]))[experiment.id]
+    problems = []
+    if not variation_ids:
+        problems.append("it has no variation")
+    if experiment.main_goal_id is None:
+        problems.append("it has no main goal (set mainGoalId)")
+    elif experiment.main_goal_id not in goal_ids:
+        problems.append(f"its main goal {experiment.main_goal_id} is not among its goals (add it to goals)")
+    if variation_ids:
+        problems.extend(deviations.launch_problems(experiment.deviations, variation_ids=variation_ids))
+    return problems
+
+
+async def settle_deviations(
+    *, session: AsyncSession, experiment: Experiment, now: datetime, force_record: bool = False
+) -> None:
+    """Bring the deviations in line with the experiment's current variations, recording any change.
+
+    While they are automatic and the experiment is a DRAFT they stay an equal split; otherwise keys of
+    departed variations are dropped and a newcomer gets no traffic until someone gives it a share (a
+    running experiment's split changes only when a person changes it).
+    """
+    variation_ids = (await variation_ids_of(session=session, experiment_ids=[experiment.id]))[experiment.id]
+    before = dict(experiment.deviations)
+    if experiment.deviations_automatic and experiment.status == Status.DRAFT:
+        after = deviations.equal_split(variation_ids)
+    else:
+        after = deviations.restricted(before, variation_ids=variation_ids)
+        if experiment.deviations_automatic and after != deviations.equal_split(variation_ids):
+            experiment.deviations_automatic = False
+    if after != before or force_record:
+        experiment.deviations = after
+        experiment.date_modified = now
+        await session.flush()
+        await deviations.record(session=session, experiment=experiment, now=now)
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    experiment: Experiment,
+    values: ExperimentFields,
+    *,
+    given: frozenset[str],
+    now: datetime,
+    creating: bool = False,
+) -> None:
+    if "name" in given:
+        experiment.name = _clean_name(values.name)
+    if "base_url" in given:
+        experiment.base_url = _clean_url(values.base_url)
+    if "type" in given:
+        experiment.type = ExperimentType(values.type)
+    if "description" in given:
+        experiment.description = values.description
+    if "tags" in given:
+        experiment.tags = list(dict.fromkeys(values.tags))
+    if "common_javascript_code" in given:
+        experiment.common_javascript_code = code.check("commonJavaScriptCode", values.common_javascript_code)
+    if "common_css_code" in given:
+        experiment.common_css_code = code.check("commonCssCode", values.common_css_code)
+    if "main_goal_id" in given:
+        experiment.main_goal_id = await _main_goal(session, principal, experiment, values.main_goal_id)
+    if "targeting_segment_id" in given:
+        experiment.targeting_segment_id = await _segment(session, principal, experiment, values.targeting_segment_id)
+    experiment.date_modified = now
+    await session.flush()  # the experiment has an id from here on
+    if "goals" in given:
+        await _set_goals(session, principal, experiment, values.goals)
+    if "variations" in given:
+        await _set_variations(session, principal, experiment, values.variations, now=now)
+    if "deviations" in given:
+        await _set_deviations(session, experiment, values.deviations, now=now, creating=creating)
+    else:
+        await settle_deviations(session=session, experiment=experiment, now=now, force_record=creating)
+    if Status(experiment.status) in lifecycle.LIVE:
+        problems = await launch_problems(session=session, experiment=experiment)
+        if problems:
+            raise Conflict(
+                f"experiment {experiment.id} is {experiment.status} and must stay ready to run; "
+                "this change would leave it unable to: " + "; ".join(problems)
+            )
+
+
+async def _set_deviations(
+    session: AsyncSession,
+    experiment: Experiment,
+    wanted: Mapping[str, float] | None,
+    *,
+    now: datetime,
+    creating: bool,
+) -> None:
+    variation_ids = (await variation_ids_of(session=session, experiment_ids=[experiment.id]))[experiment.id]
+    if wanted is None:
+        experiment.deviations_automatic = True
+        split = deviations.equal_split(variation_ids)
+    else:
+        experiment.deviations_automatic = False
+        split = deviations.check(wanted, variation_ids=variation_ids)
+    await _store_deviations(session, experiment, split, now=now, force=creating)
+
+
+async def _store_deviations(
+    session: AsyncSession, experiment: Experiment, split: dict[str, float], *, now: datetime, force: bool = False
+) -> None:
+    if split == experiment.deviations and not force:
+        return
+    experiment.deviations = split
+    await session.flush()
+    await deviations.record(session=session, experiment=experiment, now=now)
+
+
+async def _main_goal(
+    session: AsyncSession, principal: Principal, experiment: Experiment, goal_id: int | None
+) -> int | None:
+    if goal_id is None:
+        return None
+    (goal,) = await _goals_of_site(session, principal, experiment, [goal_id], field="mainGoalId")
+    return goal.id
+
+
+async def _segment(
+    session: AsyncSession, principal: Principal, experiment: Experiment, segment_id: int | None
+) -> int | None:
+    if segment_id is None:
+        return None
+    segment = await session.scalar(
+        select(Segment).where(Segment.account_id == principal.account_id, Segment.id == segment_id)
+    )
+    if segment is None:
+        raise NotFound.object("segment", segment_id)
+    require_same_site(experiment, "targetingSegmentId", f"segment {segment_id}", segment.site_id)
+    return segment.id
+
+
+async def _goals_of_site(
+    session: AsyncSession, principal: Principal, experiment: Experiment, goal_ids: Sequence[int], *, field: str
+) -> list[Goal]:
+    wanted = list(dict.fromkeys(goal_ids))
+    rows = await session.scalars(select(Goal).where(Goal.account_id == principal.account_id, Goal.id.in_(wanted)))
+    by_id = {goal.id: goal for goal in rows}
+    for goal_id in wanted:
+        goal = by_id.get(goal_id)
+        if goal is None:
+            raise NotFound.object("goal", goal_id)
+        require_same_site(experiment, field, f"goal {goal_id}", goal.site_id)
+    return [by_id[goal_id] for goal_id in wanted]
+
+
+async def _set_goals(
+    session: AsyncSession, principal: Principal, experiment: Experiment, goal_ids: Sequence[int]
+) -> None:
+    goals = await _goals_of_site(session, principal, experiment, goal_ids, field="goals")
+    await session.execute(delete_rows(ExperimentGoal).where(ExperimentGoal.experiment_id == experiment.id))
+    session.add_all(
+        ExperimentGoal(experiment_id=experiment.id, goal_id=g.id, account_id=experiment.account_id) for g in goals
+    )
+    await session.flush()
+
+
+async def _set_variations(
+    session: AsyncSession, principal: Principal, experiment: Experiment, variation_ids: Sequence[int], *, now: datetime
+) -> None:
+    wanted = list(dict.fromkeys(variation_ids))
+    rows = await session.scalars(
+        select(Variation).where(Variation.account_id == principal.account_id, Variation.id.in_(wanted))
+    )
+    by_id = {variation.id: variation for variation in rows}
+    for variation_id in wanted:
+        variation = by_id.get(variation_id)
+        if variation is None:
+            raise NotFound.object("variation", variation_id)
+        require_same_site(experiment, "variations", f"variation {variation_id}", variation.site_id)
+        if variation.experiment_id not in (None, experiment.id):
+            raise Invalid.field(
+                "variations",
+                f"variation {variation_id} belongs to experiment {variation.experiment_id}; "
+                "remove it there first, or duplicate it",
+            )
+    for current in await variations_of(session=session, experiment=experiment):
+        if current.id not in by_id:
+            lifecycle.require_variations_removable(experiment, current.id)
+            current.experiment_id = None
+            current.date_modified = now
+    for variation in by_id.values():
+        if variation.experiment_id is None:
+            variation.experiment_id = experiment.id
+            variation.date_modified = now
+    await session.flush()
+
+
+def require_same_site(experiment: Experiment, field: str, what: str, site_id: int) -> None:
+    """Raise Invalid naming `field` unless `what` (e.g. "goal 5") belongs to the experiment's site."""
+    if site_id != experiment.site_id:
+        raise Invalid.field(
+            field, f"{what} belongs to site {site_id}, not to the experiment's site {experiment.site_id}"
+        )
+
+
+def _check_echo(experiment: Experiment, *, site_id: int | None, status: str | None) -> None:
+    if site_id is not None and site_id != experiment.site_id:
+        raise Invalid.field(
+            "siteId", f"an experiment cannot move to another site (it belongs to site {experiment.site_id})"
+        )
+    if status is not None and status != experiment.status:
+        raise Invalid.field(
+            "status", f"is {experiment.status}; change it with PATCH /experiments/{experiment.id}?action=..."
+        )
+
+
+def _check_schedule(
+    date_start: datetime | None, date_end: datetime | None, *, now: datetime
+) -> tuple[datetime, datetime | None]:
+    if date_start is None:
+        raise Invalid.field("dateStart", "action=SCHEDULE needs a start date, e.g. dateStart=2030-01-31T09:00:00Z")
+    for name, value in (("dateStart", date_start), ("dateEnd", date_end)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid.field(name, f"{value.isoformat()} has no time zone; add Z for UTC")
+    if date_start <= now:
+        raise Invalid.field("dateStart", f"must be in the future (it is now {now.isoformat()})")
+    if date_end is not None and date_end <= date_start:
+        raise Invalid.field("dateEnd", "must be after dateStart")
+    return date_start, date_end
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid.field("name", "must be 1 to 200 characters")
+    return name
+
+
+def _clean_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2048:
+        raise Invalid.field("baseURL", f"must be an http:// or https:// URL of at most 2048 characters, got {url!r}")
+    return url
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    """An experiment with the ids of its variations, and of its goals when asked for."""
+
+    experiment: Experiment
+    variations: list[int]
+    goals: list[int] | None
+
+
+async def views(
+    *, session: AsyncSession, experiments: Sequence[Experiment], with_goals: bool = False
+) -> list[ExperimentView]:
+    """The experiments with their linked ids, fetched in two queries whatever their number."""
+    ids = [e.id for e in experiments]
+    variation_ids = await variation_ids_of(session=session, experiment_ids=ids)
+    goal_ids = await goal_ids_of(session=session, experiment_ids=ids) if with_goals else {}
+    return [
+        ExperimentView(experiment=e, variations=variation_ids[e.id], goals=goal_ids[e.id] if with_goals else None)
+        for e in experiments
+    ]
