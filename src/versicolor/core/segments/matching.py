@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from versicolor.core.errors import Invalid
+from versicolor.core.errors import Detail, Invalid
 
 MAX_PATTERN_LENGTH = 2048
 
@@ -36,26 +36,21 @@ class TextMatch:
 
     @classmethod
     def of(cls, match_type: object, pattern: object, *, type_field: str, pattern_field: str) -> TextMatch:
-        """A TextMatch; raises Invalid naming the field at fault (unknown match type, empty pattern, bad regex)."""
+        """A TextMatch; raises Invalid naming every field at fault (unknown match type, empty pattern, bad regex)."""
+        problems: list[Detail] = []
+        kind: MatchType | None = None
         if match_type is None:
-            raise Invalid.field(type_field, f"is required: {allowed(MatchType)}")
-        if not isinstance(match_type, str) or match_type not in MatchType.__members__:
-            raise Invalid.field(type_field, f"must be {allowed(MatchType)}, not {match_type!r}")
-        kind = MatchType(match_type)
-        if pattern is None:
-            raise Invalid.field(pattern_field, "is required")
-        if not isinstance(pattern, str):
-            raise Invalid.field(pattern_field, f"must be a string, not {pattern!r}")
-        if not pattern:
-            raise Invalid.field(pattern_field, "must not be empty")
-        if len(pattern) > MAX_PATTERN_LENGTH:
-            raise Invalid.field(pattern_field, f"must be at most {MAX_PATTERN_LENGTH} characters")
-        regex = None
-        if kind is MatchType.REGULAR_EXPRESSION:
-            try:
-                regex = re.compile(pattern)
-            except re.error as exc:
-                raise Invalid.field(pattern_field, f"is not a valid regular expression: {exc}") from exc
+            problems.append(Detail(type_field, f"is required: {allowed(MatchType)}"))
+        elif not isinstance(match_type, str) or match_type not in MatchType.__members__:
+            problems.append(Detail(type_field, f"must be {allowed(MatchType)}, not {match_type!r}"))
+        else:
+            kind = MatchType(match_type)
+        problem = _pattern_problem(pattern, kind)
+        if problem:
+            problems.append(Detail(pattern_field, problem))
+        if problems or kind is None or not isinstance(pattern, str):
+            raise Invalid("; ".join(f"{d.field}: {d.message}" for d in problems), details=problems)
+        regex = re.compile(pattern) if kind is MatchType.REGULAR_EXPRESSION else None
         return cls(kind, pattern, regex)
 
     def test(self, text: str) -> bool:
@@ -66,3 +61,20 @@ class TextMatch:
             return text == self.pattern
         assert self.regex is not None
         return self.regex.search(text) is not None
+
+
+def _pattern_problem(pattern: object, kind: MatchType | None) -> str | None:
+    if pattern is None:
+        return "is required"
+    if not isinstance(pattern, str):
+        return f"must be a string, not {pattern!r}"
+    if not pattern:
+        return "must not be empty"
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"must be at most {MAX_PATTERN_LENGTH} characters"
+    if kind is MatchType.REGULAR_EXPRESSION:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"is not a valid regular expression: {exc}"
+    return None
