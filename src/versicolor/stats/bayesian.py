@@ -64,8 +64,8 @@ def compare(
     if not isinstance(est, Effect):
         return _default(reference, variation, est)
     if prior.proper and prior.stddev > 0:
-        precision = 1 / est.variance + 1 / prior.stddev**2
-        mean = (est.uplift / est.variance + prior.mean / prior.stddev**2) / precision
+        precision = 1 / est.variance + 1 / (prior.stddev * prior.stddev)
+        mean = (est.uplift / est.variance + prior.mean / (prior.stddev * prior.stddev)) / precision
     else:
         precision = 1 / est.variance
         mean = est.uplift
@@ -74,14 +74,19 @@ def compare(
     # P(uplift < 0) and the truncated normal means give the expected losses in closed form.
     a = -mean / stddev
     below = float(ndtr(a))
-    density = _normal_pdf(a)
+    density = _normal_pdf(a) if abs(a) < 40 else 0.0
+    ci = (mean - z * stddev, mean + z * stddev)
+    loss_reference = (1 - below) * mean + stddev * density
+    loss_variation = -below * mean + stddev * density
+    if not all(math.isfinite(x) for x in (mean, stddev, *ci, loss_reference, loss_variation)):
+        return _default(reference, variation, "INVALID_INPUT")
     return BayesianComparison(
         uplift=mean if reference.unadjusted_mean > 0 else 0.0,
         stddev=stddev,
-        ci=(mean - z * stddev, mean + z * stddev),
+        ci=ci,
         chance_to_beat_reference=float(ndtr(-a)),
-        expected_loss_reference=(1 - below) * mean + stddev * density,
-        expected_loss_variation=-below * mean + stddev * density,
+        expected_loss_reference=loss_reference,
+        expected_loss_variation=loss_variation,
     )
 
 
@@ -110,13 +115,17 @@ def probability_to_be_best(arms: Sequence[Statistic]) -> tuple[float, ...]:
         return (1.0,) * count
     adjusted = adjust(arms)
     uniform = (1.0 / count,) * count
-    if not all(is_valid(a) and a.n >= 2 and a.variance > 0 for a in adjusted):
+    try:
+        if not all(is_valid(a) and a.n >= 2 and a.variance > 0 for a in adjusted):
+            return uniform
+        means = [a.mean for a in adjusted]
+        spreads = [math.sqrt(a.variance / a.n) for a in adjusted]
+        if not all(math.isfinite(x) for x in means) or not all(math.isfinite(s) and s > 0 for s in spreads):
+            return uniform
+        raw = [_chance_best(k, means, spreads) for k in range(count)]
+    except ArithmeticError:
+        # Numbers beyond double precision: say nothing rather than something wrong.
         return uniform
-    means = [a.mean for a in adjusted]
-    spreads = [math.sqrt(a.variance / a.n) for a in adjusted]
-    if not all(math.isfinite(s) and s > 0 for s in spreads):
-        return uniform
-    raw = [_chance_best(k, means, spreads) for k in range(count)]
     total = sum(raw)
     if not (total > 0 and math.isfinite(total)):
         return uniform

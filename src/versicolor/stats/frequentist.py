@@ -55,9 +55,14 @@ def _default(reference: Statistic, variation: Statistic, reason: Reason) -> Comp
     return Comparison(uplift=raw_uplift(reference, variation), stddev=0.0, ci=None, p_value=1.0, reason=reason)
 
 
-def _reported_uplift(reference: Statistic, uplift: float) -> float:
+def _finished(reference: Statistic, variation: Statistic, est: Effect, width: float, p_value: float) -> Comparison:
+    ci = (est.uplift - width, est.uplift + width)
+    numbers = [est.uplift, est.variance, p_value, *ci]
+    if not all(math.isfinite(x) for x in numbers):
+        return _default(reference, variation, "INVALID_INPUT")
     # gbstats' runner reports no uplift at all against a negative reference mean.
-    return uplift if reference.unadjusted_mean > 0 else 0.0
+    uplift = est.uplift if reference.unadjusted_mean > 0 else 0.0
+    return Comparison(uplift=uplift, stddev=math.sqrt(est.variance), ci=ci, p_value=p_value)
 
 
 def t_test(reference: Statistic, variation: Statistic, *, alpha: float = 0.05) -> Comparison:
@@ -69,12 +74,7 @@ def t_test(reference: Statistic, variation: Statistic, *, alpha: float = 0.05) -
     stddev = math.sqrt(est.variance)
     p_value = float(2 * student_t.sf(abs(est.uplift / stddev), est.dof))
     width = float(student_t.ppf(1 - alpha / 2, est.dof)) * stddev
-    return Comparison(
-        uplift=_reported_uplift(reference, est.uplift),
-        stddev=stddev,
-        ci=(est.uplift - width, est.uplift + width),
-        p_value=p_value,
-    )
+    return _finished(reference, variation, est, width, p_value)
 
 
 def sequential_rho(*, alpha: float, tuning: float) -> float:
@@ -93,7 +93,7 @@ def sequential_test(
     """Always-valid p-value and confidence sequence of the relative uplift (Waudby-Smith et al.).
 
     The sequence is tuned for `alpha`; `interval_alpha` (default `alpha`) sets the interval's own level, so a
-    multiple-testing correction can widen the interval without retuning it.
+    multiple-testing correction can widen the interval without retuning it. Both alphas must lie in (0, 1).
     """
     reference, variation = adjust([reference, variation])
     est = relative_effect(reference, variation)
@@ -103,14 +103,10 @@ def sequential_test(
     rho2 = sequential_rho(alpha=alpha, tuning=tuning) ** 2
     n = est.n
     tr2p1 = n * rho2 + 1
+    # Products, not powers: Python's float ** raises on overflow where * gives inf, which _finished catches.
     # Eq. 9: the half-width of the asymptotic confidence sequence, with s^2 = variance x N.
-    width = math.sqrt(est.variance * n) * math.sqrt(2 * tr2p1 * math.log(math.sqrt(tr2p1) / level) / (n**2 * rho2))
+    width = math.sqrt(est.variance * n) * math.sqrt(2 * tr2p1 * math.log(math.sqrt(tr2p1) / level) / (n * n * rho2))
     # Eq. 155: p = min(1, 1 / e-value), computed on the log scale so a huge e-value cannot overflow.
-    log_evalue = rho2 * (est.uplift**2 * n / est.variance) / (2 * tr2p1) - 0.5 * math.log(tr2p1)
+    log_evalue = rho2 * (est.uplift * est.uplift * n / est.variance) / (2 * tr2p1) - 0.5 * math.log(tr2p1)
     p_value = min(math.exp(-log_evalue), 1.0) if log_evalue > -700 else 1.0
-    return Comparison(
-        uplift=_reported_uplift(reference, est.uplift),
-        stddev=math.sqrt(est.variance),
-        ci=(est.uplift - width, est.uplift + width),
-        p_value=p_value,
-    )
+    return _finished(reference, variation, est, width, p_value)

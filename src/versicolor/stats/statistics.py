@@ -176,7 +176,13 @@ def adjust(arms: Sequence[Statistic]) -> list[Statistic]:
     if not arms or not all(isinstance(a, Cuped) for a in arms):
         return list(arms)
     cuped = [a for a in arms if isinstance(a, Cuped)]
-    theta = pooled_theta(cuped)
+    try:
+        theta = pooled_theta(cuped)
+    except ArithmeticError:
+        # Numbers beyond double precision; the comparison will say INVALID_INPUT.
+        theta = 0.0
+    if not math.isfinite(theta):
+        theta = 0.0
     if theta == 0:
         return [a.post for a in cuped]
     return [replace(a, theta=theta) for a in cuped]
@@ -214,9 +220,13 @@ def unusable(reference: Statistic, variation: Statistic) -> Reason | None:
 
 def raw_uplift(reference: Statistic, variation: Statistic) -> float:
     """The relative difference of means, as gbstats reports it when no test could be run (0 if undefined)."""
-    if not (is_valid(reference) and is_valid(variation)) or reference.unadjusted_mean <= 0:
+    try:
+        if not (is_valid(reference) and is_valid(variation)) or reference.unadjusted_mean <= 0:
+            return 0.0
+        uplift = (variation.mean - reference.mean) / reference.unadjusted_mean
+    except ArithmeticError:
         return 0.0
-    return (variation.mean - reference.mean) / reference.unadjusted_mean
+    return uplift if math.isfinite(uplift) else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,17 +241,20 @@ class Effect:
 
 def relative_effect(reference: Statistic, variation: Statistic) -> Effect | Reason:
     """(variation - reference) / reference with its variance, or why it cannot be estimated (as gbstats)."""
-    reason = unusable(reference, variation)
-    if reason is not None:
-        return reason
-    a, b = reference, variation
-    mean_a, mean_b = a.unadjusted_mean, b.unadjusted_mean
-    uplift = (b.mean - a.mean) / mean_a
-    # Delta method for (b - a) / a with independent arms.
-    variance = b.variance / (mean_a**2 * b.n) + a.variance * mean_b**2 / (mean_a**4 * a.n)
-    dof = (b.variance / b.n + a.variance / a.n) ** 2 / (
-        b.variance**2 / (b.n**2 * (b.n - 1)) + a.variance**2 / (a.n**2 * (a.n - 1))
-    )
+    try:
+        reason = unusable(reference, variation)
+        if reason is not None:
+            return reason
+        a, b = reference, variation
+        mean_a, mean_b = a.unadjusted_mean, b.unadjusted_mean
+        uplift = (b.mean - a.mean) / mean_a
+        # Delta method for (b - a) / a with independent arms.
+        variance = b.variance / (mean_a**2 * b.n) + a.variance * mean_b**2 / (mean_a**4 * a.n)
+        dof = (b.variance / b.n + a.variance / a.n) ** 2 / (
+            b.variance**2 / (b.n**2 * (b.n - 1)) + a.variance**2 / (a.n**2 * (a.n - 1))
+        )
+    except ArithmeticError:
+        return "INVALID_INPUT"
     if not (variance > 0 and math.isfinite(variance) and math.isfinite(dof) and math.isfinite(uplift)):
         # Only reachable with numbers beyond what double precision can compare.
         return "INVALID_INPUT"
