@@ -6,6 +6,15 @@ from versicolor.db.models.custom_data import CustomDatum
 from versicolor.db.models.domains import Url, UrlGroup
 from versicolor.db.models.experiments import DeviationChange, Experiment, ExperimentGoal, Variation
 from versicolor.db.models.goals import Goal
+from versicolor.db.models.oauth import (
+    AuthChange,
+    AuthJournalHead,
+    AuthorizationCode,
+    OAuthAuthorization,
+    PartnerApp,
+    RefreshToken,
+)
+from versicolor.db.models.results import ResultReport
 from versicolor.db.models.segments import Segment
 from versicolor.db.models.sites import Site
 from versicolor.db.models.tracking import TrackingConversion, TrackingExposure, TrackingVisit
@@ -13,12 +22,19 @@ from versicolor.db.models.tracking import TrackingConversion, TrackingExposure, 
 __all__ = [
     "Account",
     "ApiCredential",
+    "AuthChange",
+    "AuthJournalHead",
+    "AuthorizationCode",
     "Base",
     "CustomDatum",
     "DeviationChange",
     "Experiment",
     "ExperimentGoal",
     "Goal",
+    "OAuthAuthorization",
+    "PartnerApp",
+    "RefreshToken",
+    "ResultReport",
     "Segment",
     "ServerSecret",
     "Site",
