@@ -1,0 +1,1 @@
+"""Edit v3 dialect over HTTP."""
