@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import t as student_t
+from scipy.special import stdtr, stdtrit
 
 from versicolor.stats.statistics import Effect, Reason, Statistic, adjust, raw_uplift, relative_effect
 
@@ -72,8 +72,10 @@ def t_test(reference: Statistic, variation: Statistic, *, alpha: float = 0.05) -
     if not isinstance(est, Effect):
         return _default(reference, variation, est)
     stddev = math.sqrt(est.variance)
-    p_value = float(2 * student_t.sf(abs(est.uplift / stddev), est.dof))
-    width = float(student_t.ppf(1 - alpha / 2, est.dof)) * stddev
+    # Student's t tail and quantile straight from scipy.special, the functions scipy.stats.t wraps, at a
+    # fraction of the per-call cost.
+    p_value = float(2 * stdtr(est.dof, -abs(est.uplift / stddev)))
+    width = float(stdtrit(est.dof, 1 - alpha / 2)) * stddev
     return _finished(reference, variation, est, width, p_value)
 
 
