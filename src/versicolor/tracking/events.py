@@ -357,6 +357,16 @@ def _country(value: Any, found: list[tuple[str, str]]) -> str | None:
     return value.upper()
 
 
+def read_custom_data(value: Any, *, field: str = "customData") -> dict[str, Any]:
+    """Custom data as events carry it (keys: custom data indexes); raises Invalid naming each bad entry."""
+    found: list[tuple[str, str]] = []
+    checked = _custom_data(value, found)
+    if found or checked is None:
+        details = [Detail(field + name.removeprefix("customData"), message) for name, message in found]
+        raise Invalid("; ".join(f"{d.field}: {d.message}" for d in details), details=details)
+    return checked
+
+
 def _custom_data(value: Any, found: list[tuple[str, str]]) -> dict[str, Any] | None:
     if value is None:
         return None

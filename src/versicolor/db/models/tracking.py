@@ -37,7 +37,7 @@ class _Attributes:
     country: Mapped[str | None] = mapped_column(String(2))
     new_visitor: Mapped[bool | None] = mapped_column(Boolean)
     # {"<custom datum index>": value}, as sent.
-    custom_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    custom_data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class TrackingVisit(_Attributes, Base):

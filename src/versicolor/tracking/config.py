@@ -1,0 +1,154 @@
+"""The page configuration: what a page's script needs to run a site's live experiments (CONTRACT §11).
+
+It holds the site's ACTIVE experiments (deviations, variations with their code, goals, targeting segment),
+the goals those experiments measure and the segments they target, and how to assign a visitor. The body is
+canonical JSON (sorted keys, no spaces), so the same content always gives the same bytes and the same ETag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core.experiments import deviations as split
+from versicolor.core.experiments import experiments as experiment_service
+from versicolor.core.experiments.lifecycle import Status
+from versicolor.db.models import Experiment, Goal, Segment, Variation
+from versicolor.tracking.assignment import ORIGIN_KEY, SEED
+from versicolor.tracking.sites import SiteRef
+
+ASSIGNMENT = {
+    "hash": "murmur3_x86_32",
+    "seed": SEED,
+    "key": "<experimentId>:<visitorCode> as UTF-8",
+    "point": "hash / 2^32",
+    "order": f"{ORIGIN_KEY} (id 0) first, then variation ids ascending",
+    "rule": "the first entry whose running sum of shares is greater than point; none: not in the experiment",
+}
+
+
+@dataclass(frozen=True)
+class PageConfiguration:
+    """The configuration as sent: its exact bytes and their entity tag."""
+
+    body: bytes
+    etag: str
+
+    def matches(self, if_none_match: str | None) -> bool:
+        """Whether an If-None-Match header names this version (weak comparison, RFC 9110 §13.1.2)."""
+        if not if_none_match:
+            return False
+        if if_none_match.strip() == "*":
+            return True
+        wanted = self.etag.removeprefix("W/")
+        return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+async def build(*, session: AsyncSession, site: SiteRef) -> PageConfiguration:
+    """The site's current page configuration."""
+    content = await content_of(session=session, site=site)
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return PageConfiguration(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+
+
+async def content_of(*, session: AsyncSession, site: SiteRef) -> dict[str, Any]:
+    """The configuration as a JSON-ready object."""
+    experiments = list(
+        await session.scalars(
+            select(Experiment)
+            .where(
+                Experiment.account_id == site.account_id,
+                Experiment.site_id == site.id,
+                Experiment.status == Status.ACTIVE,
+            )
+            .order_by(Experiment.id)
+        )
+    )
+    ids = [e.id for e in experiments]
+    variations = await _variations(session=session, site=site, experiment_ids=ids)
+    goal_ids = await experiment_service.goal_ids_of(session=session, experiment_ids=ids)
+    wanted_goals = {g for goals in goal_ids.values() for g in goals} | {
+        e.main_goal_id for e in experiments if e.main_goal_id is not None
+    }
+    goals = await _rows(session, Goal, site, wanted_goals)
+    segments = await _rows(session, Segment, site, {e.targeting_segment_id for e in experiments} - {None})
+    return {
+        "siteCode": site.code,
+        "assignment": ASSIGNMENT,
+        "experiments": [_experiment(e, variations.get(e.id, []), goal_ids.get(e.id, [])) for e in experiments],
+        "goals": [_goal(g) for g in goals],
+        "segments": [{"id": s.id, "name": s.name, "conditionsData": s.conditions_data} for s in segments],
+    }
+
+
+def _experiment(experiment: Experiment, variations: list[Variation], goal_ids: list[int]) -> dict[str, Any]:
+    return {
+        "id": experiment.id,
+        "name": experiment.name,
+        "type": experiment.type,
+        "baseURL": experiment.base_url,
+        # Only the keys of variations still in the experiment: what the assignment walks.
+        "deviations": split.restricted(experiment.deviations, variation_ids=[v.id for v in variations]),
+        "targetingSegmentId": experiment.targeting_segment_id,
+        "mainGoalId": experiment.main_goal_id,
+        "goals": goal_ids,
+        "commonJavaScriptCode": experiment.common_javascript_code,
+        "commonCssCode": experiment.common_css_code,
+        "variations": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "jsCode": v.js_code,
+                "cssCode": v.css_code,
+                "redirection": v.redirection,
+            }
+            for v in variations
+        ],
+    }
+
+
+def _goal(goal: Goal) -> dict[str, Any]:
+    return {
+        "id": goal.id,
+        "name": goal.name,
+        "type": goal.type,
+        "params": goal.params,
+        "hasMultipleConversions": goal.has_multiple_conversions,
+        "status": goal.status,
+    }
+
+
+async def _variations(*, session: AsyncSession, site: SiteRef, experiment_ids: list[int]) -> dict[int, list[Variation]]:
+    if not experiment_ids:
+        return {}
+    rows = await session.scalars(
+        select(Variation)
+        .where(Variation.account_id == site.account_id, Variation.experiment_id.in_(experiment_ids))
+        .order_by(Variation.id)
+    )
+    found: dict[int, list[Variation]] = {}
+    for variation in rows:
+        if variation.experiment_id is not None:
+            found.setdefault(variation.experiment_id, []).append(variation)
+    return found
+
+
+_Row = TypeVar("_Row", Goal, Segment)
+
+
+async def _rows(session: AsyncSession, model: type[_Row], site: SiteRef, ids: Iterable[int | None]) -> list[_Row]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return []
+    rows = await session.scalars(
+        select(model)
+        .where(model.account_id == site.account_id, model.site_id == site.id, model.id.in_(wanted))
+        .order_by(model.id)
+    )
+    return list(rows)
