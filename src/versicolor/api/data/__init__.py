@@ -1,0 +1,15 @@
+"""The Data API (`/data/v1`): page configuration, event ingestion and server-side assignment (CONTRACT §11).
+
+Its bodies are JSON or NDJSON, so it checks media types itself rather than through `require_json`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from versicolor.api.data import config, events, variations
+
+router = APIRouter(prefix="/data/v1")
+router.include_router(config.router)
+router.include_router(events.router)
+router.include_router(variations.router)

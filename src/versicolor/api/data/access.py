@@ -1,0 +1,118 @@
+"""Who may use a site's Data API: a bearer token of the site's account, or a page on an authorised host.
+
+A page proves nothing about itself but the host its browser names in `Origin` (or, for requests without one,
+`Referer`). The Domains service decides whether that host may run experiences and send data (seed 003's first
+lines); a host it has never seen gets its Url on this first contact. That decision is committed in its own
+transaction before anything else happens, so a refused host still leaves its new Url behind.
+
+Authorised origins get CORS headers; refused ones get a 403 without them, so a browser shows the page nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from fastapi import Request
+
+from versicolor.api.deps import get_runtime
+from versicolor.api.security import authenticate
+from versicolor.core.domains.authorization import HostAuthorizer, Reason, authorize_host
+from versicolor.core.errors import Forbidden, Unauthenticated
+from versicolor.tracking import sites
+from versicolor.tracking.sites import SiteRef
+
+# Preflight answers may be reused by the browser this long (seconds).
+PREFLIGHT_MAX_AGE = 600
+_ALLOWED_REQUEST_HEADERS = "Content-Type, If-None-Match"
+
+_REFUSALS = {
+    Reason.OFF: "is not enabled for this account (its Url is off); enable it under Domains",
+    Reason.ARCHIVED: "is archived under Domains; unarchive it to use it",
+    Reason.INVALID_HOST: "is not a host name",
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """A granted request: the site, and the CORS headers its answers carry (none for bearer tokens)."""
+
+    site: SiteRef
+    cors: dict[str, str] = field(default_factory=dict)
+
+
+def page_host(request: Request) -> str | None:
+    """The host of the page behind a browser request: from `Origin`, else from `Referer`."""
+    for header in ("origin", "referer"):
+        value = request.headers.get(header)
+        if value and value != "null":  # "null": a sandboxed or file:// page, which has no host
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                host = None
+            return host or value
+    return None
+
+
+def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str]:
+    """The CORS headers for an authorised browser request (nothing without an Origin)."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return {"Vary": "Origin"}
+    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": "ETag"}
+    if preflight:
+        headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        headers["Access-Control-Allow-Headers"] = _ALLOWED_REQUEST_HEADERS
+        headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    return headers
+
+
+def host_authorizer(request: Request) -> HostAuthorizer | None:
+    """The process's cache of host decisions, when the app has one."""
+    authorizer = getattr(get_runtime(request), "host_authorizer", None)
+    return authorizer if isinstance(authorizer, HostAuthorizer) else None
+
+
+async def by_token(request: Request, site_code: str) -> Access:
+    """A bearer token's request: the site must be its account's (another account's answers 404)."""
+    runtime = get_runtime(request)
+    async with runtime.sessions() as session, session.begin():
+        principal = await authenticate(request, session, runtime)
+        site = await sites.by_code(session=session, code=site_code)
+    if site.account_id != principal.account_id:
+        raise sites.not_found(site_code)
+    return Access(site=site)
+
+
+async def by_page(request: Request, site_code: str, *, preflight: bool = False) -> Access:
+    """A browser's request: its page's host must be authorised for the site's account."""
+    runtime = get_runtime(request)
+    host = page_host(request)
+    async with runtime.sessions() as session, session.begin():
+        site = await sites.by_code(session=session, code=site_code)
+        decision = None
+        if host is not None:
+            decision = await authorize_host(
+                session=session,
+                account_id=site.account_id,
+                host=host,
+                authorizer=host_authorizer(request),
+                visitor_seen=not preflight,
+            )
+    # Refused only now, after the commit: a host's first contact keeps its new Url even when it is off.
+    if decision is None:
+        raise Forbidden("no page host: a browser request must carry an Origin (or Referer) header of an enabled domain")
+    if not decision.allowed:
+        raise Forbidden(f"host {decision.host or host!r} {_REFUSALS.get(decision.reason, 'is not enabled')}")
+    return Access(site=site, cors=cors_headers(request, preflight=preflight))
+
+
+async def by_token_or_page(request: Request, site_code: str) -> Access:
+    """A bearer token when one is sent, else the page's host; neither is a 401."""
+    if "authorization" in request.headers:
+        return await by_token(request, site_code)
+    if page_host(request) is None:
+        raise Unauthenticated(
+            "send a bearer token (Authorization: Bearer <token>), or send from a page on an enabled domain"
+        )
+    return await by_page(request, site_code)

@@ -1,0 +1,39 @@
+"""`GET /data/v1/sites/{siteCode}/config`: the page configuration, for pages on authorised hosts only.
+
+Cacheable: the ETag is a hash of the exact bytes, and an unchanged configuration answers 304 to
+`If-None-Match`. `private` keeps shared caches from answering one host with a decision made for another;
+browsers keep it for `max-age` seconds and then revalidate. Host authorisation runs before the ETag is
+compared, so a host that was disabled gets its 403 even for a version it holds.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from versicolor.api.data import access
+from versicolor.api.deps import get_runtime
+from versicolor.tracking import config
+
+router = APIRouter(tags=["data"])
+
+MAX_AGE_SECONDS = 60
+CACHE_CONTROL = f"private, max-age={MAX_AGE_SECONDS}"
+
+
+@router.get("/sites/{site_code}/config")
+async def get_config(site_code: str, request: Request) -> Response:
+    """The site's ACTIVE experiments with their deviations, variation code, goals and segments."""
+    granted = await access.by_page(request, site_code)
+    async with get_runtime(request).sessions() as session:
+        current = await config.build(session=session, site=granted.site)
+    headers = {"ETag": current.etag, "Cache-Control": CACHE_CONTROL, **granted.cors}
+    if current.matches(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    return Response(current.body, media_type="application/json", headers=headers)
+
+
+@router.options("/sites/{site_code}/config", include_in_schema=False)
+async def preflight_config(site_code: str, request: Request) -> Response:
+    """The CORS preflight of a script's GET: allowed for pages on authorised hosts only."""
+    granted = await access.by_page(request, site_code, preflight=True)
+    return Response(status_code=204, headers=granted.cors)

@@ -1,0 +1,78 @@
+"""`POST /data/v1/sites/{siteCode}/events`: a batch of visits, exposures and conversions (CONTRACT §11).
+
+202 means stored: the batch's one transaction has committed before the answer is sent. Anything else means
+nothing of the batch was stored, so the client sends it again as it was (event ids make that safe).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.requests import ClientDisconnect
+
+from versicolor.api.data import access
+from versicolor.api.data.answers import refusal
+from versicolor.api.deps import get_runtime
+from versicolor.api.dialects import Dialect, error_response
+from versicolor.core.errors import DomainError, Invalid
+from versicolor.db.types import utcnow
+from versicolor.tracking import events, ingestion
+
+log = logging.getLogger("versicolor.tracking")
+
+router = APIRouter(tags=["data"])
+
+# Retry-After for a batch the database could not take.
+RETRY_AFTER_SECONDS = 5
+
+
+@router.post("/sites/{site_code}/events", status_code=202)
+async def post_events(site_code: str, request: Request) -> Response:
+    """Store a batch of events, all or nothing: `{"events": [...]}` as JSON, or NDJSON (one event per line)."""
+    granted: access.Access | None = None
+    try:
+        granted = await access.by_token_or_page(request, site_code)
+        body = await _read_body(request)
+        batch = events.read_batch(body, request.headers.get("content-type"))
+        async with get_runtime(request).sessions() as session, session.begin():
+            stored = await ingestion.ingest(session=session, site=granted.site, batch=batch, now=utcnow())
+    except DomainError as exc:
+        return refusal(exc, granted.cors if granted else {})
+    except (DBAPIError, OSError):
+        # The transaction rolled back (or died with its connection): not one event of the batch is stored.
+        log.exception("a batch of events for site %s was not stored", site_code)
+        return error_response(
+            Dialect.AUTOMATION,
+            503,
+            "the database could not store the batch; nothing of it was stored, send it again",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), **(granted.cors if granted else {})},
+        )
+    return JSONResponse({"received": stored.received}, status_code=202, headers=granted.cors)
+
+
+@router.options("/sites/{site_code}/events", include_in_schema=False)
+async def preflight_events(site_code: str, request: Request) -> Response:
+    """The CORS preflight of a browser's POST: allowed for pages on authorised hosts only."""
+    granted = await access.by_page(request, site_code, preflight=True)
+    return Response(status_code=204, headers=granted.cors)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > events.MAX_BODY_BYTES:
+        raise Invalid.field("body", f"is {declared} bytes; a batch may be at most {events.MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > events.MAX_BODY_BYTES:
+                raise Invalid.field("body", f"is over {events.MAX_BODY_BYTES} bytes, the most a batch may be")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        log.info("client disconnected before its batch for %s arrived whole; nothing stored", request.url.path)
+        raise Invalid("the request ended before its whole body arrived; nothing was stored") from None
+    return b"".join(chunks)
