@@ -146,5 +146,5 @@ def _chance_best(k: int, means: Sequence[float], spreads: Sequence[float]) -> fl
 
     # Each other arm's CDF steps where x crosses its mean; telling quad where keeps it from missing a step.
     steps = sorted({min(max((means[j] - m_k) / s_k, -_Z_RANGE), _Z_RANGE) for j in others})
-    value, _ = quad(integrand, -_Z_RANGE, _Z_RANGE, points=steps, epsabs=1e-13, epsrel=1e-11, limit=500)
+    value, _ = quad(integrand, -_Z_RANGE, _Z_RANGE, points=steps, epsabs=1e-11, epsrel=1e-9, limit=500)
     return float(value)
