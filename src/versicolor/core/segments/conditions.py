@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from versicolor.core.errors import Detail, Invalid
 from versicolor.core.segments.matching import TextMatch, allowed
@@ -149,12 +149,30 @@ class CustomDatum:
 Condition = PageUrl | DeviceTypeIn | BrowserIn | CountryIn | NewVisitor | CustomDatum
 
 
+_Term = TypeVar("_Term")
+
+
+def and_runs(terms: Sequence[_Term], or_operators: Sequence[bool]) -> tuple[tuple[_Term, ...], ...]:
+    """The terms split at each OR: AND binds tighter, so the whole holds when every term of some run does."""
+    runs: list[list[_Term]] = [[]]
+    for position, term in enumerate(terms):
+        if position > 0 and or_operators[position - 1]:
+            runs.append([])
+        runs[-1].append(term)
+    return tuple(tuple(run) for run in runs)
+
+
 @dataclass(frozen=True)
 class Group:
     """Conditions joined by AND/OR operators (`or_operators[i]` joins conditions i and i+1)."""
 
     conditions: tuple[Condition, ...]
     or_operators: tuple[bool, ...]
+    # Worked out once, so that evaluating a visitor only walks them.
+    runs: tuple[tuple[Condition, ...], ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "runs", and_runs(self.conditions, self.or_operators))
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,10 @@ class Conditions:
 
     groups: tuple[Group, ...]
     or_operators: tuple[bool, ...]
+    runs: tuple[tuple[Group, ...], ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "runs", and_runs(self.groups, self.or_operators))
 
     def custom_data_indexes(self) -> frozenset[int]:
         """The custom data indexes the tree refers to."""
