@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from versicolor.stats import Analysis, Mean, Proportion, Settings, Statistic, analyze
+from versicolor.stats import Analysis, AnalysisSettings, Mean, Proportion, Statistic, analyze
 
 EVEN = {"0": 0.5, "1": 0.5}
 
@@ -12,7 +12,7 @@ EVEN = {"0": 0.5, "1": 0.5}
 def run(
     goals: dict[str, dict[str, Statistic]],
     *,
-    settings: Settings | None = None,
+    settings: AnalysisSettings | None = None,
     units: dict[str, float] | None = None,
     weights: dict[str, float] | None = None,
     main_goal: str | None = "main",
@@ -24,7 +24,7 @@ def run(
         main_goal=main_goal,
         units=units or {arm: stat.n for arm, stat in first_goal.items()},
         weights=weights or {arm: 1.0 for arm in first_goal} or EVEN,
-        settings=settings or Settings(),
+        settings=settings or AnalysisSettings(),
     )
 
 
@@ -117,9 +117,9 @@ def _every(report: Analysis) -> list[tuple[str, str]]:
 
 def test_multiple_testing_raises_p_values_and_widens_intervals_consistently() -> None:
     for sequential in (False, True):
-        plain = run(_family(), settings=Settings(sequential_testing=sequential))
+        plain = run(_family(), settings=AnalysisSettings(sequential_testing=sequential))
         for correction in ("holm", "benjamini_hochberg"):
-            settings = Settings(sequential_testing=sequential, multiple_testing=True, correction=correction)
+            settings = AnalysisSettings(sequential_testing=sequential, multiple_testing=True, correction=correction)
             adjusted = run(_family(), settings=settings)
             for g, arm in _every(adjusted):
                 before = plain.goals[g].variations[arm].frequentist
@@ -135,8 +135,8 @@ def test_multiple_testing_raises_p_values_and_widens_intervals_consistently() ->
 
 
 def test_holm_is_stricter_than_benjamini_hochberg() -> None:
-    holm = run(_family(), settings=Settings(multiple_testing=True, correction="holm"))
-    bh = run(_family(), settings=Settings(multiple_testing=True, correction="benjamini_hochberg"))
+    holm = run(_family(), settings=AnalysisSettings(multiple_testing=True, correction="holm"))
+    bh = run(_family(), settings=AnalysisSettings(multiple_testing=True, correction="benjamini_hochberg"))
     for g, arm in _every(holm):
         assert holm.goals[g].variations[arm].frequentist.p_value >= bh.goals[g].variations[arm].frequentist.p_value
 
@@ -147,7 +147,7 @@ def test_multiple_testing_can_take_a_borderline_winner_away() -> None:
         **{f"g{i}": {"0": Proportion(20000, 2000), "1": Proportion(20000, 2000 + 5 * i)} for i in range(6)},
     }
     assert run(goals).winner.variation == "1"
-    corrected = run(goals, settings=Settings(multiple_testing=True))
+    corrected = run(goals, settings=AnalysisSettings(multiple_testing=True))
     assert corrected.winner.reason == "NO_SIGNIFICANT_VARIATION"
 
 
@@ -157,7 +157,7 @@ def test_tests_that_could_not_run_are_not_counted_in_the_family() -> None:
         "empty": {"0": Proportion(20000, 0), "1": Proportion(20000, 0)},
     }
     plain = run(goals).goals["main"].variations["1"].frequentist.p_value
-    corrected = run(goals, settings=Settings(multiple_testing=True, correction="holm"))
+    corrected = run(goals, settings=AnalysisSettings(multiple_testing=True, correction="holm"))
     assert corrected.goals["main"].variations["1"].frequentist.p_value == plain
     assert corrected.goals["empty"].variations["1"].frequentist.reason == "REFERENCE_MEAN_ZERO"
 
@@ -165,7 +165,9 @@ def test_tests_that_could_not_run_are_not_counted_in_the_family() -> None:
 def test_sequential_testing_is_more_cautious_than_a_fixed_horizon() -> None:
     goals: dict[str, dict[str, Statistic]] = {"main": {"0": Proportion(5000, 500), "1": Proportion(5000, 570)}}
     fixed = run(goals).goals["main"].variations["1"].frequentist
-    sequential = run(goals, settings=Settings(sequential_testing=True)).goals["main"].variations["1"].frequentist
+    sequential = (
+        run(goals, settings=AnalysisSettings(sequential_testing=True)).goals["main"].variations["1"].frequentist
+    )
 
     assert fixed.reliability > 95
     assert sequential.reliability < fixed.reliability
@@ -179,7 +181,7 @@ def test_bayesian_adds_chance_to_beat_and_probability_to_be_best_for_every_arm()
         "1": Proportion(10000, 1100),
         "2": Proportion(10000, 990),
     }
-    report = run({"main": arms}, settings=Settings(bayesian=True))
+    report = run({"main": arms}, settings=AnalysisSettings(bayesian=True))
     goal = report.goals["main"]
 
     assert goal.probability_to_be_best is not None

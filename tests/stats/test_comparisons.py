@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from versicolor.stats import (
+    AnalysisSettings,
     Cuped,
     Mean,
     Proportion,
     Ratio,
-    Settings,
     Statistic,
     adjust_p_values,
     analyze,
@@ -67,7 +67,7 @@ def test_no_traffic_split_makes_the_sample_ratio_check_raise(units: list[float],
 @given(arms=st.lists(statistics(), min_size=0, max_size=4))
 def test_no_report_input_makes_analyze_raise(arms: list[Statistic]) -> None:
     goal = {str(i): stat for i, stat in enumerate(arms)}
-    everything = Settings(sequential_testing=True, bayesian=True, multiple_testing=True)
+    everything = AnalysisSettings(sequential_testing=True, bayesian=True, multiple_testing=True)
     report = analyze(
         goals={"main": goal},
         reference="0",

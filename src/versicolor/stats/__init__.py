@@ -5,7 +5,7 @@ open-source reference engine gbstats 0.8.0 (tests/stats/vectors). Formulas, defa
 docs/statistics.md.
 """
 
-from versicolor.stats.analysis import Analysis, GoalResult, NoWinner, Settings, VariationResult, Winner, analyze
+from versicolor.stats.analysis import Analysis, AnalysisSettings, GoalResult, NoWinner, VariationResult, Winner, analyze
 from versicolor.stats.bayesian import BayesianComparison, Prior, compare, probability_to_be_best
 from versicolor.stats.frequentist import Comparison, sequential_test, t_test
 from versicolor.stats.multiple_testing import DEFAULT_CORRECTION, Correction, adjust_p_values
@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_CORRECTION",
     "SRM_THRESHOLD",
     "Analysis",
+    "AnalysisSettings",
     "BayesianComparison",
     "Comparison",
     "Correction",
@@ -28,7 +29,6 @@ __all__ = [
     "Ratio",
     "Reason",
     "SampleRatio",
-    "Settings",
     "Statistic",
     "VariationResult",
     "Winner",

@@ -22,7 +22,7 @@ NoWinner: TypeAlias = Literal["SRM_FAILED", "NOT_ENOUGH_DATA", "NO_SIGNIFICANT_V
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class AnalysisSettings:
     """What the report asked for; the defaults are gbstats' (alpha 0.05, tuning 5000, flat prior)."""
 
     alpha: float = 0.05
@@ -69,7 +69,7 @@ class Analysis:
     winner: Winner
 
 
-def _frequentist(reference: Statistic, variation: Statistic, settings: Settings, level: float) -> Comparison:
+def _frequentist(reference: Statistic, variation: Statistic, settings: AnalysisSettings, level: float) -> Comparison:
     if settings.sequential_testing:
         return sequential_test(
             reference, variation, alpha=settings.alpha, tuning=settings.sequential_tuning, interval_alpha=level
@@ -81,7 +81,9 @@ def _no_reference() -> Comparison:
     return Comparison(uplift=0.0, stddev=0.0, ci=None, p_value=1.0, reason="NO_UNITS")
 
 
-def _compare_goal(arms: Mapping[str, Statistic], reference: str, settings: Settings) -> dict[str, VariationResult]:
+def _compare_goal(
+    arms: Mapping[str, Statistic], reference: str, settings: AnalysisSettings
+) -> dict[str, VariationResult]:
     base = arms.get(reference)
     results: dict[str, VariationResult] = {}
     for arm, stat in arms.items():
@@ -102,7 +104,7 @@ def _adjust(
     goals: Mapping[str, Mapping[str, Statistic]],
     compared: dict[str, dict[str, VariationResult]],
     reference: str,
-    settings: Settings,
+    settings: AnalysisSettings,
 ) -> None:
     # Only tests that could be run form the family: a default result (p = 1) is not a test.
     family = [(g, arm) for g, results in compared.items() for arm, r in results.items() if r.frequentist.reason is None]
@@ -139,7 +141,7 @@ def analyze(
     main_goal: str | None,
     units: Mapping[str, float],
     weights: Mapping[str, float],
-    settings: Settings = Settings(),
+    settings: AnalysisSettings = AnalysisSettings(),
 ) -> Analysis:
     """Compare every arm with `reference` on every goal, check the sample ratio, and pick the winner.
 
