@@ -14,6 +14,7 @@ from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import custom_datas as automation_custom_datas
 from versicolor.api.automation import experiments as automation_experiments
 from versicolor.api.automation import goals as automation_goals
+from versicolor.api.automation import results as automation_results
 from versicolor.api.automation import segments as automation_segments
 from versicolor.api.automation import sites as automation_sites
 from versicolor.api.automation import users as automation_users
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(router, dependencies=json_bodies)
     for router in (v3_urls.router, v3_url_groups.router):
         app.include_router(router, dependencies=json_bodies)
+    app.include_router(automation_results.router, dependencies=json_bodies)
 
     # Added last = outermost: the request id is set before anything else runs.
     app.add_middleware(errors.UnhandledErrorMiddleware)

@@ -77,7 +77,7 @@ def test_breakdown_interval_goes_with_type_interval_only() -> None:
 
 def test_filters_need_values_and_new_visitor_takes_booleans() -> None:
     request = ReportRequest.build(
-        filters=[(Attribute.NEW_VISITOR, [True, "FALSE"], True), (Attribute.COUNTRY, [" FR", "FR", "DE"], False)]
+        filters=[(Attribute.NEW_VISITOR, [True, "FALSE"], True), (Attribute.COUNTRY, [" fr", "FR", "DE"], False)]
     )
     assert request.filters[0].values == ("true", "false")
     assert request.filters[1].values == ("FR", "DE") and request.filters[1].include is False

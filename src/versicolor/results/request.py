@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from versicolor.core.errors import Detail, Invalid
+from versicolor.tracking import events as tracked
 
 MAX_GOALS = 50
 MAX_DATE_INTERVALS = 100
@@ -274,6 +275,31 @@ def _check_breakdown(kind: BreakdownType | None, interval: Interval | None) -> t
 
 
 _BOOLEAN_WORDS = {"true": "true", "false": "false"}
+# The values tracking records (versicolor.tracking.events), so that a filter can only name what can match.
+_VOCABULARY: dict[Attribute, frozenset[str]] = {
+    Attribute.DEVICE_TYPE: tracked.DEVICE_TYPES,
+    Attribute.BROWSER: tracked.BROWSERS,
+}
+
+
+def _filter_value(kind: Attribute, value: str | bool) -> str | None:
+    """The stored form of one filter value, or None when it cannot match anything tracking records."""
+    if kind is Attribute.NEW_VISITOR:
+        return _BOOLEAN_WORDS.get(str(value).lower())
+    if isinstance(value, bool):
+        return None
+    word = value.strip().upper()
+    if kind is Attribute.COUNTRY:
+        return word if len(word) == 2 and word.isalpha() and word.isascii() else None
+    return word if word in _VOCABULARY[kind] else None
+
+
+def _allowed(kind: Attribute) -> str:
+    if kind is Attribute.NEW_VISITOR:
+        return "true or false"
+    if kind is Attribute.COUNTRY:
+        return "two-letter ISO 3166-1 codes such as FR"
+    return "one of " + ", ".join(sorted(_VOCABULARY[kind]))
 
 
 def _check_filters(
@@ -291,21 +317,12 @@ def _check_filters(
         if len(values) > MAX_FILTER_VALUES:
             problems.append(Detail(name, f"at most {MAX_FILTER_VALUES} values per filter"))
             continue
-        cleaned: list[str] = []
-        for value in values:
-            if kind is Attribute.NEW_VISITOR:
-                word = _BOOLEAN_WORDS.get(str(value).lower())
-                if word is None:
-                    problems.append(Detail(name, f"NEW_VISITOR takes true or false, not {value!r}"))
-                    break
-                cleaned.append(word)
-            elif isinstance(value, bool) or not value.strip():
-                problems.append(Detail(name, f"{kind.value} values are non-empty strings, not {value!r}"))
-                break
-            else:
-                cleaned.append(value.strip())
-        else:
-            filters.append(Filter(kind, tuple(dict.fromkeys(cleaned)), include))
+        cleaned = [_filter_value(kind, value) for value in values]
+        bad = [value for value, clean in zip(values, cleaned, strict=True) if clean is None]
+        if bad:
+            problems.append(Detail(name, f"{kind.value} takes {_allowed(kind)}; not {', '.join(map(repr, bad))}"))
+            continue
+        filters.append(Filter(kind, tuple(dict.fromkeys(c for c in cleaned if c is not None)), include))
     return tuple(filters), problems
 
 

@@ -1,0 +1,157 @@
+"""`POST /experiments/{id}/results` and `GET /results?dataCode=`: asynchronous reports (CONTRACT §10)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from pydantic import Field
+
+from versicolor.api.automation.schemas import CamelIn, CamelOut
+from versicolor.api.deps import DbSession, RuntimeDep
+from versicolor.api.security import Caller, needs
+from versicolor.core.roles import Permission
+from versicolor.results import service, store
+from versicolor.results.callbacks import SIGNATURE_HEADER, CallbackSender, account_callback_key
+from versicolor.results.request import (
+    MAX_DATE_INTERVALS,
+    MAX_FILTER_VALUES,
+    MAX_FILTERS,
+    MAX_GOALS,
+    Attribute,
+    BreakdownType,
+    ConversionType,
+    Interval,
+    ReportRequest,
+)
+
+router = APIRouter(tags=["results"])
+
+_DEFAULT_CALLBACKS = CallbackSender()
+
+
+def callback_sender() -> CallbackSender:
+    """How callbacks reach the network (tests override this dependency to stand in for it)."""
+    return _DEFAULT_CALLBACKS
+
+
+Callbacks = Annotated[CallbackSender, Depends(callback_sender)]
+
+
+class DateIntervalIn(CamelIn):
+    """A period [start, end) of the report; a time without a zone is UTC."""
+
+    start: datetime
+    end: datetime
+
+
+class BreakdownIn(CamelIn):
+    """How to split each variation's data."""
+
+    type: BreakdownType
+    interval: Interval | None = None
+
+
+class FilterIn(CamelIn):
+    """Keep (include) or drop units whose attribute is one of `values`."""
+
+    type: Attribute
+    values: list[str | bool] = Field(max_length=MAX_FILTER_VALUES)
+    include: bool = True
+
+
+class ResultsRequestIn(CamelIn):
+    """The body of `POST /experiments/{id}/results`."""
+
+    goals_ids: list[int] | None = Field(default=None, max_length=MAX_GOALS)
+    reference_variation_id: int = 0
+    visitor_data: bool = True
+    conversion_type: ConversionType = ConversionType.ALL_CONVERSION
+    date_intervals: list[DateIntervalIn] | None = Field(default=None, max_length=MAX_DATE_INTERVALS)
+    sequential_testing: bool = False
+    bayesian: bool = False
+    enabled_multiple_testing: bool = False
+    goal_ids_cuped: list[int] | None = Field(default=None, max_length=MAX_GOALS)
+    breakdown: BreakdownIn | None = None
+    filters: list[FilterIn] | None = Field(default=None, max_length=MAX_FILTERS)
+    callback_url: str | None = None
+
+    def to_request(self) -> ReportRequest:
+        """The domain request; raises Invalid naming each field whose value does not fit the others."""
+        return ReportRequest.build(
+            goal_ids=self.goals_ids,
+            reference_variation_id=self.reference_variation_id,
+            visitor_data=self.visitor_data,
+            conversion_type=self.conversion_type,
+            date_intervals=[(i.start, i.end) for i in self.date_intervals or ()],
+            sequential_testing=self.sequential_testing,
+            bayesian=self.bayesian,
+            multiple_testing=self.enabled_multiple_testing,
+            cuped_goal_ids=self.goal_ids_cuped,
+            breakdown_type=self.breakdown.type if self.breakdown else None,
+            breakdown_interval=self.breakdown.interval if self.breakdown else None,
+            filters=[(f.type, f.values, f.include) for f in self.filters or ()],
+            callback_url=self.callback_url,
+        )
+
+
+class DataCodeOut(CamelOut):
+    """Where to fetch the report."""
+
+    data_code: str
+
+
+class CallbackKeyOut(CamelOut):
+    """The key that signs this account's callbacks."""
+
+    key: str
+    header: str
+    algorithm: str
+
+
+@router.post("/experiments/{experiment_id}/results", openapi_extra=needs(Permission.READ))
+async def request_results(
+    experiment_id: int,
+    body: ResultsRequestIn,
+    session: DbSession,
+    caller: Caller,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+    callbacks: Callbacks,
+) -> DataCodeOut:
+    """Ask for a report of an experiment's results; fetch it with `GET /results?dataCode=`."""
+    report = await service.request_report(
+        session=session,
+        principal=caller,
+        experiment_id=experiment_id,
+        request=body.to_request(),
+        callbacks=callbacks,
+    )
+    # Runs once the answer is sent, after the request's transaction committed the WAITING report.
+    background.add_task(
+        service.run,
+        sessions=runtime.sessions,
+        report_id=report.id,
+        callbacks=callbacks,
+        server_key=runtime.signing_key,
+    )
+    return DataCodeOut(data_code=report.data_code)
+
+
+@router.get("/results")
+async def get_results(
+    session: DbSession, caller: Caller, data_code: Annotated[str, Query(alias="dataCode", max_length=128)]
+) -> dict[str, Any]:
+    """A report: WAITING while it is computed, then READY with its data (or ERROR with the reason)."""
+    report = await store.get(session=session, principal=caller, data_code=data_code)
+    status, error = store.status_of(report)
+    data = report.data if status is store.Status.READY else None
+    return service.rendered(data_code=report.data_code, status=status, data=data, error=error)
+
+
+@router.get("/results/callbackKey", openapi_extra=needs(Permission.ADMIN))
+async def get_callback_key(caller: Caller, runtime: RuntimeDep) -> CallbackKeyOut:
+    """The key this account's callbacks are signed with (HMAC-SHA256 over `"<t>." + body`)."""
+    key = account_callback_key(server_key=runtime.signing_key, account_id=caller.account_id)
+    return CallbackKeyOut(key=key, header=SIGNATURE_HEADER, algorithm="HMAC-SHA256")
