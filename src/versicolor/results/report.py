@@ -65,8 +65,8 @@ def statistic(units: Units, sums: GoalSums, request: ReportRequest, *, cuped: bo
     return post
 
 
-def _settings(request: ReportRequest) -> stats.Settings:
-    return stats.Settings(
+def _settings(request: ReportRequest) -> stats.AnalysisSettings:
+    return stats.AnalysisSettings(
         sequential_testing=request.sequential_testing,
         bayesian=request.bayesian,
         multiple_testing=request.multiple_testing,
