@@ -19,6 +19,7 @@ from versicolor.api.automation import segments as automation_segments
 from versicolor.api.automation import sites as automation_sites
 from versicolor.api.automation import users as automation_users
 from versicolor.api.automation import variations as automation_variations
+from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
 from versicolor.api.deps import require_json
 from versicolor.api.request_ids import RequestIdMiddleware
@@ -42,7 +43,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         started = await Runtime.start(settings)
         app.state.runtime = started
         try:
-            async with experiment_scheduler.running(started.sessions):  # SCHEDULED experiments start and stop
+            # SCHEDULED experiments start and stop; hosts' sightings (last_seen_at) are written in batches.
+            async with (
+                experiment_scheduler.running(started.sessions),
+                data_access.sightings_written(app, started.sessions),
+            ):
                 yield
         finally:
             await started.close()
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     docs.install(app)
     app.include_router(health.router)
     app.include_router(oauth.router)
+    data_access.install(app)  # the process's cache of host decisions
     app.include_router(data_router)  # JSON and NDJSON bodies: it checks media types itself
 
     json_bodies = [Depends(require_json)]

@@ -10,14 +10,18 @@ Authorised origins get CORS headers; refused ones get a 403 without them, so a b
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor.api.deps import get_runtime
 from versicolor.api.security import authenticate
-from versicolor.core.domains.authorization import HostAuthorizer, Reason, authorize_host
+from versicolor.core.domains.authorization import DEFAULT_FLUSH_EVERY, HostAuthorizer, Reason, authorize_host
 from versicolor.core.errors import Forbidden, Unauthenticated
 from versicolor.tracking import sites
 from versicolor.tracking.sites import SiteRef
@@ -67,9 +71,27 @@ def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str]
     return headers
 
 
+def install(app: FastAPI) -> None:
+    """Give the app its process-wide cache of host decisions (the hot path of every page view)."""
+    app.state.host_authorizer = HostAuthorizer()
+
+
+@asynccontextmanager
+async def sightings_written(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """While the app serves: write the hosts' gathered sightings (`last_seen_at`) every few seconds."""
+    authorizer: HostAuthorizer = app.state.host_authorizer
+    task = asyncio.create_task(authorizer.flush_periodically(sessions=sessions, every=DEFAULT_FLUSH_EVERY))
+    try:
+        yield
+    finally:
+        task.cancel()  # it writes what it gathered once more on its way out
+        with suppress(asyncio.CancelledError):
+            await task
+
+
 def host_authorizer(request: Request) -> HostAuthorizer | None:
-    """The process's cache of host decisions, when the app has one."""
-    authorizer = getattr(get_runtime(request), "host_authorizer", None)
+    """The process's cache of host decisions (None when the app was built without one: decide from the DB)."""
+    authorizer = getattr(request.app.state, "host_authorizer", None)
     return authorizer if isinstance(authorizer, HostAuthorizer) else None
 
 

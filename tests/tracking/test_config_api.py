@@ -1,0 +1,173 @@
+"""`GET /data/v1/sites/{siteCode}/config`: live experiments for pages on enabled hosts, cacheable by ETag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.factories import Factory
+from tests.tracking.fixtures import HOST, ORIGIN, Shop, created, shop
+
+PAGE = {"Origin": ORIGIN}
+
+
+@pytest.fixture
+async def live(client: httpx.AsyncClient, factory: Factory) -> Shop:
+    return await shop(client, factory, deviations={"origin": 0.4, "v1": 0.3, "v2": 0.3})
+
+
+async def test_the_configuration_holds_what_a_page_runs(client: httpx.AsyncClient, live: Shop) -> None:
+    answer = await client.get(live.config_path, headers=PAGE)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    config = answer.json()
+    assert config["siteCode"] == live.code
+    assert config["assignment"]["hash"] == "murmur3_x86_32"
+    [experiment] = config["experiments"]
+    first, second = live.variation_ids
+    assert experiment["id"] == live.experiment_id
+    assert experiment["deviations"] == {"origin": 0.4, str(first): 0.3, str(second): 0.3}
+    assert [v["id"] for v in experiment["variations"]] == [first, second]
+    assert experiment["variations"][0]["jsCode"] == "window.variant = 'Green';"
+    assert experiment["goals"] == [live.goal_id, live.other_goal_id]
+    assert experiment["mainGoalId"] == live.goal_id
+    assert [g["id"] for g in config["goals"]] == [live.goal_id, live.other_goal_id]
+    assert config["goals"][0]["type"] == "CUSTOM"
+    assert config["segments"] == []
+
+
+async def test_only_active_experiments_are_in_it(client: httpx.AsyncClient, factory: Factory, live: Shop) -> None:
+    draft = await created(
+        client,
+        live.account,
+        "/experiments",
+        {"name": "Draft", "siteId": live.site_id, "baseURL": f"{ORIGIN}/", "goals": [live.goal_id]},
+    )
+    listed = (await client.get(live.config_path, headers=PAGE)).json()["experiments"]
+    assert [e["id"] for e in listed] == [live.experiment_id]
+    assert draft["id"] not in [e["id"] for e in listed]
+    paused = await client.patch(
+        f"/experiments/{live.experiment_id}", params={"action": "PAUSE"}, headers=live.account.headers
+    )
+    assert paused.status_code == 200
+    assert (await client.get(live.config_path, headers=PAGE)).json()["experiments"] == []
+
+
+async def test_targeting_segments_come_with_their_conditions(client: httpx.AsyncClient, factory: Factory) -> None:
+    conditions = {"firstLevel": [{"conditions": [{"targetingType": "NEW_VISITOR", "include": True}]}]}
+    made = await shop(client, factory, segment=conditions)
+    config = (await client.get(made.config_path, headers=PAGE)).json()
+    [segment] = config["segments"]
+    assert config["experiments"][0]["targetingSegmentId"] == segment["id"]
+    assert segment["conditionsData"]["firstLevel"][0]["conditions"][0]["targetingType"] == "NEW_VISITOR"
+
+
+async def test_an_unchanged_configuration_answers_304(client: httpx.AsyncClient, live: Shop) -> None:
+    first = await client.get(live.config_path, headers=PAGE)
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert first.headers["Cache-Control"] == "private, max-age=60"
+    again = await client.get(live.config_path, headers={**PAGE, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Access-Control-Allow-Origin"] == ORIGIN
+    listed = await client.get(live.config_path, headers={**PAGE, "If-None-Match": f'"other", W/{etag}'})
+    assert listed.status_code == 304
+    stale = await client.get(live.config_path, headers={**PAGE, "If-None-Match": '"something-else"'})
+    assert stale.status_code == 200 and stale.content == first.content
+
+
+async def test_a_change_gives_a_new_etag(client: httpx.AsyncClient, live: Shop) -> None:
+    etag = (await client.get(live.config_path, headers=PAGE)).headers["ETag"]
+    lime = {"jsCode": "window.variant = 'Lime';"}
+    changed = await client.patch(f"/variations/{live.variation_ids[0]}", json=lime, headers=live.account.headers)
+    assert changed.status_code == 200, changed.text
+    answer = await client.get(live.config_path, headers={**PAGE, "If-None-Match": etag})
+    assert answer.status_code == 200
+    assert answer.headers["ETag"] != etag
+    assert answer.json()["experiments"][0]["variations"][0]["jsCode"] == "window.variant = 'Lime';"
+
+
+async def test_the_referer_stands_in_for_a_missing_origin(client: httpx.AsyncClient, live: Shop) -> None:
+    answer = await client.get(live.config_path, headers={"Referer": f"{ORIGIN}/products/42?ref=mail"})
+    assert answer.status_code == 200
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+async def test_without_a_page_host_there_is_no_configuration(client: httpx.AsyncClient, live: Shop) -> None:
+    for headers in ({}, live.account.headers, {"Origin": "null"}):
+        answer = await client.get(live.config_path, headers=headers)
+        assert answer.status_code == 403, headers
+        assert "experiments" not in answer.text
+        assert "Origin" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("state", ["off", "archived"])
+async def test_a_disabled_or_archived_host_gets_no_configuration(
+    client: httpx.AsyncClient, factory: Factory, state: str
+) -> None:
+    made = await shop(client, factory, enabled="off" if state == "off" else "on")
+    if state == "archived":
+        archived = await client.patch(
+            f"/v3/edit/urls/{made.url_id}",
+            json={"archived_at": datetime.now(UTC).isoformat()},
+            headers=made.account.headers,
+        )
+        assert archived.status_code == 200, archived.text
+    answer = await client.get(made.config_path, headers=PAGE)
+    assert answer.status_code == 403
+    assert "Access-Control-Allow-Origin" not in answer.headers
+    assert "ETag" not in answer.headers
+    assert HOST in answer.json()["message"]
+
+
+async def test_a_host_disabled_later_is_refused_even_for_a_version_it_holds(
+    client: httpx.AsyncClient, live: Shop, app: FastAPI
+) -> None:
+    etag = (await client.get(live.config_path, headers=PAGE)).headers["ETag"]
+    disabled = await client.patch(f"/v3/edit/urls/{live.url_id}", json={"enabled": "off"}, headers=live.account.headers)
+    assert disabled.status_code == 200, disabled.text
+    # Each process keeps a decision for a few seconds; expire this one rather than wait.
+    app.state.host_authorizer.forget(live.account.account_id)
+    answer = await client.get(live.config_path, headers={**PAGE, "If-None-Match": etag})
+    assert answer.status_code == 403
+
+
+async def test_an_unknown_host_gets_its_url_off_and_no_configuration(client: httpx.AsyncClient, live: Shop) -> None:
+    answer = await client.get(live.config_path, headers={"Origin": "https://copycat.example"})
+    assert answer.status_code == 403
+    urls = (await client.get("/v3/edit/urls", headers=live.account.headers)).json()["urls"]
+    made = next(u for u in urls if u["host"] == "copycat.example")
+    assert made["enabled"] == "off"
+    assert made["installed_at"] is not None and made["first_seen_at"] is not None
+
+
+async def test_a_new_subdomain_of_a_subdomain_url_is_enabled_on_first_contact(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    made = await shop(client, factory, enabled="subdomain")
+    answer = await client.get(made.config_path, headers={"Origin": "https://eu.shop.example:8443"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://eu.shop.example:8443"
+    urls = (await client.get("/v3/edit/urls", headers=made.account.headers)).json()["urls"]
+    assert {u["host"]: u["enabled"] for u in urls}["eu.shop.example"] == "on"
+
+
+async def test_an_unknown_site_is_not_found(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/data/v1/sites/nosuchsite/config", headers=PAGE)
+    assert answer.status_code == 404
+
+
+async def test_preflight_is_answered_for_enabled_hosts_only(client: httpx.AsyncClient, live: Shop) -> None:
+    asked = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "if-none-match"}
+    allowed = await client.options(live.config_path, headers={**PAGE, **asked})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "If-None-Match" in allowed.headers["Access-Control-Allow-Headers"]
+    assert int(allowed.headers["Access-Control-Max-Age"]) > 0
+    refused = await client.options(live.config_path, headers={"Origin": "https://evil.example", **asked})
+    assert refused.status_code == 403
