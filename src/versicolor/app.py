@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from versicolor import __version__
 from versicolor.api import docs, errors, health, oauth
 from versicolor.api.automation import accounts as automation_accounts
+from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
 from versicolor.api.automation import experiments as automation_experiments
 from versicolor.api.automation import goals as automation_goals
@@ -22,6 +23,7 @@ from versicolor.api.automation import variations as automation_variations
 from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
 from versicolor.api.deps import require_json
+from versicolor.api.https import HttpsRule, parse_networks
 from versicolor.api.request_ids import RequestIdMiddleware
 from versicolor.api.v3 import url_groups as v3_url_groups
 from versicolor.api.v3 import urls as v3_urls
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(data_router)  # JSON and NDJSON bodies: it checks media types itself
 
     json_bodies = [Depends(require_json)]
-    for router in (automation_sites.router, automation_accounts.router):
+    for router in (automation_sites.router, automation_accounts.router, automation_apps.router):
         app.include_router(router, dependencies=json_bodies)
     # After automation_accounts: its `/accounts/me` must match before `/accounts/{id}`.
     for router in (
@@ -88,6 +90,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(automation_results.router, dependencies=json_bodies)
 
     # Added last = outermost: the request id is set before anything else runs.
+    app.add_middleware(
+        HttpsRule, required=settings.require_https, trusted_proxies=parse_networks(settings.trusted_proxies)
+    )
     app.add_middleware(errors.UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     logging.getLogger("versicolor").setLevel(settings.log_level.upper())

@@ -16,6 +16,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from versicolor.auth import apps
 from versicolor.core import accounts
 from versicolor.core.errors import DomainError
 from versicolor.core.roles import Role
@@ -28,9 +29,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Versicolor e
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Customer accounts.")
 users_app = typer.Typer(no_args_is_help=True, help="Users of an account.")
+apps_app = typer.Typer(no_args_is_help=True, help="Partner applications (OAuth authorization code flow).")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(users_app, name="users")
+app.add_typer(apps_app, name="apps")
 
 err = Console(stderr=True)
 out = Console()
@@ -155,6 +158,34 @@ def users_create(
         "client_secret": created.credentials.client_secret,
     }
     _show(result, as_json, "User created. The client secret is shown once; keep it safe.")
+
+
+@apps_app.command("create")
+def apps_create(
+    account_id: Annotated[int, typer.Option("--account-id", help="The account registering the application.")],
+    name: Annotated[str, typer.Option(help="The application's name, shown to users who authorize it.")],
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="Where users are sent back (repeat for several).")
+    ],
+    as_json: AsJson = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a partner application and print its client id and secret (shown once)."""
+    settings = settings_with(database_url=database_url)
+
+    async def work(session: AsyncSession) -> apps.NewApp:
+        return await apps.create(session=session, account_id=account_id, name=name, redirect_uris=redirect_uri)
+
+    created = run_in_db(settings, work)
+    result = {
+        "id": created.app.id,
+        "account_id": created.app.account_id,
+        "name": created.app.name,
+        "client_id": created.app.client_id,
+        "client_secret": created.client_secret,
+        "redirect_uris": created.app.redirect_uris,
+    }
+    _show(result, as_json, "Application registered. The client secret is shown once; keep it safe.")
 
 
 def _show(result: dict[str, Any], as_json: bool, headline: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,4 +33,34 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated addresses or CIDRs whose X-Forwarded-Proto is believed",
     )
+    auth_sync_interval: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between a worker's reads of the revocation journal when Redis does not signal changes",
+    )
+    auth_failures_per_client: str = Field(
+        default="10/minute", description="Failed client or sign-in authentications allowed per client id or email"
+    )
+    auth_failures_per_address: str = Field(
+        default="30/minute", description="Failed client or sign-in authentications allowed per remote address"
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or CIDR") from exc
+        return value
+
+    @field_validator("auth_failures_per_client", "auth_failures_per_address")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a limit like 10/minute or 30 per 10 minutes") from exc
+        return value

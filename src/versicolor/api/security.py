@@ -1,4 +1,10 @@
-"""Who is calling, and may they: the one place where every API request is authenticated and authorised."""
+"""Who is calling, and may they: the one place where every API request is authenticated and authorised.
+
+A bearer token is checked in two steps: its signature and expiry (a bad one is a 401), then the token gate
+(auth/gate.py): revoked, user deleted, credentials rotated → 403. Both run without a database round trip
+while nothing has changed. The role check follows: the permission a route needs is derived here from its
+method, or declared by the route with `openapi_extra=needs(Permission.X)`, so no endpoint checks roles itself.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.api.deps import DbSession, RuntimeDep
+from versicolor.api.deps import DbSession, RuntimeDep, get_runtime
 from versicolor.auth import tokens
+from versicolor.auth.gate import TokenGate, UserSnapshot
 from versicolor.core import secrets
 from versicolor.core.errors import Forbidden, Unauthenticated
 from versicolor.core.roles import Permission, Principal, Role
-from versicolor.db.models import Account, ApiCredential, User
+from versicolor.db.models import Account
+from versicolor.runtime import Runtime
 
 # A route may declare the permission it needs in its OpenAPI extra (it is then documented too);
 # otherwise reading methods need READ and the others WRITE.
@@ -46,28 +55,46 @@ def bearer_token(request: Request) -> str:
     return token
 
 
-async def authenticate(request: Request, session: DbSession, runtime: RuntimeDep) -> Principal:
-    """The caller behind the request's bearer token, allowed to make this call."""
+def token_gate(request: Request) -> TokenGate:
+    """The application's token gate, made on first use."""
+    state = request.app.state
+    gate = getattr(state, "token_gate", None)
+    if not isinstance(gate, TokenGate):
+        gate = TokenGate.for_runtime(get_runtime(request))
+        state.token_gate = gate
+    return gate
+
+
+async def _bearer_caller(request: Request, runtime: RuntimeDep) -> Principal:
     claims = tokens.verify(key=runtime.signing_key, token=bearer_token(request))
-    row = (
-        await session.execute(
-            select(User.role, User.account_id, ApiCredential.generation)
-            .outerjoin(ApiCredential, ApiCredential.user_id == User.id)
-            .where(User.id == claims.user_id)
-        )
-    ).first()
-    if row is None or row.account_id != claims.account_id:
-        raise Forbidden("the access token's user no longer exists; it has been revoked")
-    if row.generation is not None and row.generation != claims.generation:
-        raise Forbidden("the access token was revoked when its API credentials were rotated")
-    principal = Principal(account_id=claims.account_id, user_id=claims.user_id, role=Role(row.role))
+    user = await token_gate(request).admit(claims)
+    principal = Principal(account_id=user.account_id, user_id=user.id, role=Role(user.role))
     principal.require(required_permission(request))
     request.state.principal = principal
     request.state.token_id = claims.jti
+    request.state.user = user
     return principal
 
 
-Caller = Annotated[Principal, Depends(authenticate)]
+async def authenticate(request: Request, session: AsyncSession | None, runtime: Runtime) -> Principal:
+    """The caller behind the request's bearer token, allowed to make this call.
+
+    For code that authenticates by hand; `session` is not needed (the token gate keeps what it reads).
+    """
+    del session
+    return await _bearer_caller(request, runtime)
+
+
+Caller = Annotated[Principal, Depends(_bearer_caller)]
+
+
+async def _caller_user(request: Request, _caller: Caller) -> UserSnapshot:
+    user: UserSnapshot = request.state.user
+    return user
+
+
+# The user a bearer token acts as, as of this request (for `/accounts/me`: no database round trip).
+CallerUser = Annotated[UserSnapshot, Depends(_caller_user)]
 
 
 def account_secret(request: Request) -> str | None:
@@ -79,7 +106,9 @@ async def authenticate_v3(request: Request, session: DbSession, runtime: Runtime
     """The caller of an Edit v3 request: an account secret (as the public service takes) or a bearer token."""
     given = account_secret(request)
     if given is None:
-        return await authenticate(request, session, runtime)
+        return await _bearer_caller(request, runtime)
+    if len(given) > 256:
+        raise Forbidden("the account secret is not valid; find it under your account's API settings")
     account_id = await session.scalar(select(Account.id).where(Account.account_secret_hash == secrets.digest(given)))
     if account_id is None:
         raise Forbidden("the account secret is not valid; find it under your account's API settings")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from sqlalchemy import select
@@ -26,3 +27,8 @@ async def load_or_create(*, session: AsyncSession) -> str:
     key = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == _NAME))
     assert key is not None
     return key
+
+
+def namespace(key: str) -> str:
+    """A short name for the deployment that owns `key`, for its keys in a Redis other deployments may share."""
+    return hashlib.sha256(b"versicolor-namespace:" + key.encode()).hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""Access tokens: JWTs signed with HS512, carrying the user, the account and a unique id."""
+"""Access tokens: JWTs signed with HS512, carrying the user, the account, the client and a unique id."""
 
 from __future__ import annotations
 
@@ -15,14 +15,20 @@ ALGORITHM = "HS512"
 
 @dataclass(frozen=True)
 class AccessClaims:
-    """What a verified access token says."""
+    """What a verified access token says.
+
+    `generation` is set on tokens issued for a user's own API credentials (client credentials grant): rotating
+    those credentials bumps it, and every token carrying an older one is refused. Tokens issued to partner
+    applications carry none; they are revoked one by one, by `jti`.
+    """
 
     user_id: int
     account_id: int
     jti: str
     issued_at: int
     expires_at: int
-    generation: int
+    client_id: str | None = None
+    generation: int | None = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,9 @@ class IssuedToken:
     claims: AccessClaims
 
 
-def issue(*, key: str, user_id: int, account_id: int, ttl: int, generation: int = 1) -> IssuedToken:
+def issue(
+    *, key: str, user_id: int, account_id: int, ttl: int, client_id: str, generation: int | None = None
+) -> IssuedToken:
     """Sign a new access token valid for `ttl` seconds."""
     now = int(time.time())
     claims = AccessClaims(
@@ -42,16 +50,19 @@ def issue(*, key: str, user_id: int, account_id: int, ttl: int, generation: int 
         jti=secrets.token_hex(16),
         issued_at=now,
         expires_at=now + ttl,
+        client_id=client_id,
         generation=generation,
     )
-    payload = {
+    payload: dict[str, str | int] = {
         "sub": str(user_id),
         "aid": account_id,
+        "cid": client_id,
         "jti": claims.jti,
         "iat": claims.issued_at,
         "exp": claims.expires_at,
-        "gen": generation,
     }
+    if generation is not None:
+        payload["gen"] = generation
     return IssuedToken(jwt.encode(payload, key, algorithm=ALGORITHM), claims)
 
 
@@ -69,13 +80,16 @@ def verify(*, key: str, token: str) -> AccessClaims:
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated("the access token is malformed or its signature does not verify") from exc
     try:
+        client_id = payload.get("cid")
+        generation = payload.get("gen")
         return AccessClaims(
             user_id=int(payload["sub"]),
             account_id=int(payload["aid"]),
             jti=str(payload["jti"]),
             issued_at=int(payload["iat"]),
             expires_at=int(payload["exp"]),
-            generation=int(payload.get("gen", 1)),
+            client_id=None if client_id is None else str(client_id),
+            generation=None if generation is None else int(generation),
         )
     except (TypeError, ValueError) as exc:
         raise Unauthenticated("the access token's claims are malformed") from exc

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import passwords, secrets
-from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.errors import Conflict, Forbidden, Invalid, NotFound
 from versicolor.core.roles import Principal, Role
 from versicolor.db.models import Account, ApiCredential, User
 
@@ -113,6 +113,62 @@ async def get_user(*, session: AsyncSession, principal: Principal, user_id: int)
     if user is None:
         raise NotFound.object("account", user_id)
     return user
+
+
+async def rotate_credentials(*, session: AsyncSession, principal: Principal) -> IssuedCredentials:
+    """Give the caller a new client secret: the old one, and every token issued from it, stop working."""
+    if principal.user_id is None:
+        raise Forbidden("an account secret has no API credentials of its own; use a user's access token")
+    credential = await credentials_of(session=session, user_id=principal.user_id)
+    client_secret = secrets.new_secret()
+    if credential is None:
+        credential = ApiCredential(
+            user_id=principal.user_id, client_id=secrets.new_client_id(), secret_hash=secrets.digest(client_secret)
+        )
+        session.add(credential)
+    else:
+        credential.secret_hash = secrets.digest(client_secret)
+        # Tokens carry the generation they were issued under; the token check refuses older ones.
+        credential.generation += 1
+    await session.flush()
+    return IssuedCredentials(credential.client_id, client_secret)
+
+
+async def rotate_account_secret(*, session: AsyncSession, principal: Principal) -> str:
+    """Give the caller's account a new account secret (X-Account-Secret); the old one stops working."""
+    account = await session.get(Account, principal.account_id)
+    if account is None:
+        raise NotFound.object("account", principal.account_id)
+    account_secret = secrets.new_secret()
+    account.account_secret_hash = secrets.digest(account_secret)
+    await session.flush()
+    return account_secret
+
+
+async def delete_user(*, session: AsyncSession, principal: Principal, user_id: int) -> None:
+    """Remove a user of the caller's account, with its credentials; its tokens are refused from then on."""
+    user = await get_user(session=session, principal=principal, user_id=user_id)
+    if user.id == principal.user_id:
+        raise Conflict("you cannot delete yourself; ask another ADMIN of the account")
+    await session.delete(user)
+    await session.flush()
+
+
+async def authenticate_user(*, session: AsyncSession, email: str, password: str) -> User | None:
+    """The user with this email and password (signing in), or None; as slow for unknown emails as for known."""
+    try:
+        normalized = normalize_email(email)
+    except Invalid:
+        normalized = None
+    user = None if normalized is None else await session.scalar(select(User).where(User.email == normalized))
+    if not passwords.verify_password(password, user.password_hash if user else None) or user is None:
+        return None
+    return user
+
+
+async def find_user(*, session: AsyncSession, user_id: int) -> User | None:
+    """A user by id in any account (the authorization page's signed-in user), or None."""
+    return await session.get(User, user_id)
 
 
 async def credentials_of(*, session: AsyncSession, user_id: int) -> ApiCredential | None:

@@ -1,14 +1,14 @@
-"""`/accounts`: the users of the caller's account."""
+"""`/accounts/me`: the caller, its API credentials, and the account secret (`/accounts` itself is users.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
-from versicolor.api.deps import DbSession
-from versicolor.api.security import Caller
+from versicolor.api.deps import RuntimeDep
+from versicolor.api.security import Caller, CallerUser, needs, token_gate
 from versicolor.core import accounts
-from versicolor.core.errors import Forbidden
+from versicolor.core.roles import Permission
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -26,20 +26,38 @@ class Me(CamelOut):
     client_id: str | None
 
 
+class NewCredentials(CamelOut):
+    """New API credentials: the secret is shown this once, and only its hash is kept."""
+
+    client_id: str
+    client_secret: str
+
+
+class NewAccountSecret(CamelOut):
+    """A new account secret (`X-Account-Secret` on /v3): shown this once, and only its hash is kept."""
+
+    account_secret: str
+
+
 @router.get("/me")
-async def me(session: DbSession, caller: Caller) -> Me:
+async def me(user: CallerUser) -> Me:
     """Who the access token acts as."""
-    if caller.user_id is None:
-        raise Forbidden("this credential acts for the account, not for a user")
-    user = await accounts.get_user(session=session, principal=caller, user_id=caller.user_id)
-    credential = await accounts.credentials_of(session=session, user_id=user.id)
-    return Me(
-        id=user.id,
-        account_id=user.account_id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        role=user.role,
-        date_created=user.date_created,
-        client_id=credential.client_id if credential else None,
-    )
+    return Me.model_validate(user)
+
+
+# Every role may replace its own credentials: declared READ, the permission every role has.
+@router.post("/me/credentials", openapi_extra=needs(Permission.READ))
+async def rotate_credentials(request: Request, caller: Caller) -> NewCredentials:
+    """Issue a new client secret for the caller; the old one and every token issued from it stop working."""
+    # Committed, and known to every worker, before the new secret is shown.
+    async with token_gate(request).changing() as session:
+        issued = await accounts.rotate_credentials(session=session, principal=caller)
+    return NewCredentials(client_id=issued.client_id, client_secret=issued.client_secret)
+
+
+@router.post("/me/account-secret", openapi_extra=needs(Permission.ADMIN))
+async def rotate_account_secret(runtime: RuntimeDep, caller: Caller) -> NewAccountSecret:
+    """Issue a new account secret for the caller's account (ADMIN); the old one stops working at once."""
+    async with runtime.sessions() as session, session.begin():
+        account_secret = await accounts.rotate_account_secret(session=session, principal=caller)
+    return NewAccountSecret(account_secret=account_secret)

@@ -1,0 +1,106 @@
+"""The HTTPS rule (seed 000: plain HTTP fails): refuse requests that did not arrive over HTTPS.
+
+Allowed: requests over TLS (`serve --tls-cert/--tls-key`); requests from a loopback address (local
+development); and requests from a trusted proxy (`VERSICOLOR_TRUSTED_PROXIES`) whose `X-Forwarded-Proto`
+says `https`. For those, the request continues as `https` and its client address becomes the nearest
+untrusted address of `X-Forwarded-For`, so that per-address limits see real clients, not the proxy.
+Health probes (`/healthz`, `/readyz`) are exempt: they carry nothing secret, and load balancers send them in
+plain HTTP. Everything else gets a 403 that says HTTPS is required.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from versicolor.api.dialects import dialect_of, error_response
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_EXEMPT = frozenset({"/healthz", "/readyz"})
+MESSAGE = (
+    "HTTPS is required: this request arrived over plain HTTP. Use an https:// URL "
+    "(plain HTTP is accepted only from this machine, or from a trusted proxy that terminated TLS)"
+)
+
+
+def parse_networks(value: str) -> list[Network]:
+    """The networks of a comma-separated list of addresses and CIDRs (validated by Settings)."""
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    values = [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+    return ",".join(values) if values else None
+
+
+class HttpsRule:
+    """Pure ASGI middleware applying the HTTPS rule."""
+
+    def __init__(self, app: ASGIApp, *, required: bool, trusted_proxies: Sequence[Network] = ()) -> None:
+        self.app = app
+        self.required = required
+        self.trusted = tuple(trusted_proxies)
+
+    def _is_trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        return address is not None and any(address in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        peer = _address(client[0]) if client else None
+        if self._is_trusted(peer):
+            scope = self._forwarded(scope)
+        if not self.required or scope.get("scheme") == "https" or scope["path"] in _EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        # No client address means a Unix socket: local by construction.
+        if client is None or (peer is not None and peer.is_loopback):
+            await self.app(scope, receive, send)
+            return
+        await self._refuse(scope, receive, send)
+
+    def _forwarded(self, scope: Scope) -> Scope:
+        # The value our proxy added is the last one; earlier ones came from the client and prove nothing.
+        proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[-1].strip().lower()
+        if proto != "https":
+            return scope
+        scope = dict(scope)
+        scope["scheme"] = "https"
+        hops = [hop.strip() for hop in (_header(scope, b"x-forwarded-for") or "").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:
+                break
+            if not self._is_trusted(address):
+                scope["client"] = (str(address), 0)
+                break
+        return scope
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        response: JSONResponse
+        if path.startswith("/oauth/"):
+            response = JSONResponse(
+                {"error": "invalid_request", "error_description": MESSAGE},
+                status_code=403,
+                headers={"Cache-Control": "no-store"},
+            )
+        else:
+            response = error_response(dialect_of(path), 403, MESSAGE)
+        await response(scope, receive, send)

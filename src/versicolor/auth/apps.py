@@ -1,0 +1,109 @@
+"""Partner applications: registered by an operator for an account, authorized by users of any account."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.auth import revocation
+from versicolor.core import secrets
+from versicolor.core.errors import Invalid, NotFound
+from versicolor.core.roles import Principal
+from versicolor.db.models import Account, PartnerApp
+
+MAX_REDIRECT_URIS = 20
+MAX_REDIRECT_URI_LENGTH = 2048
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class NewApp:
+    """A freshly registered application and its secret, shown this once."""
+
+    app: PartnerApp
+    client_secret: str
+
+
+def check_redirect_uri(uri: str) -> str:
+    """A redirect URI as registered; raises Invalid unless it is an absolute https URL (http only for loopback)."""
+    if not uri or len(uri) > MAX_REDIRECT_URI_LENGTH or _UNSAFE.search(uri):
+        raise Invalid.field("redirect_uri", f"must be an absolute URL of at most {MAX_REDIRECT_URI_LENGTH} characters")
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise Invalid.field("redirect_uri", f"{uri!r} is not an absolute https:// URL")
+    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+        raise Invalid.field("redirect_uri", f"{uri!r} must use https:// (http:// is allowed for localhost only)")
+    if parts.fragment or "#" in uri:
+        raise Invalid.field("redirect_uri", f"{uri!r} must not have a #fragment (RFC 6749 §3.1.2)")
+    if "@" in parts.netloc:
+        raise Invalid.field("redirect_uri", f"{uri!r} must not carry a user name or password")
+    return uri
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid.field("name", "must be 1 to 200 characters")
+    return name
+
+
+async def create(*, session: AsyncSession, account_id: int, name: str, redirect_uris: Sequence[str]) -> NewApp:
+    """Register a partner application for an account, with one or more redirect URIs."""
+    if await session.get(Account, account_id) is None:
+        raise NotFound.object("account", account_id)
+    if not redirect_uris:
+        raise Invalid.field("redirect_uri", "give at least one redirect URI")
+    if len(redirect_uris) > MAX_REDIRECT_URIS:
+        raise Invalid.field("redirect_uri", f"at most {MAX_REDIRECT_URIS} redirect URIs")
+    uris = list(dict.fromkeys(check_redirect_uri(uri) for uri in redirect_uris))
+    client_secret = secrets.new_secret()
+    app = PartnerApp(
+        account_id=account_id,
+        name=_check_name(name),
+        client_id=secrets.new_client_id(),
+        secret_hash=secrets.digest(client_secret),
+        redirect_uris=uris,
+    )
+    session.add(app)
+    await session.flush()
+    return NewApp(app=app, client_secret=client_secret)
+
+
+async def list_apps(*, session: AsyncSession, principal: Principal) -> Sequence[PartnerApp]:
+    """The applications the caller's account registered."""
+    rows = await session.scalars(
+        select(PartnerApp).where(PartnerApp.account_id == principal.account_id).order_by(PartnerApp.id)
+    )
+    return rows.all()
+
+
+async def get(*, session: AsyncSession, principal: Principal, app_id: int) -> PartnerApp:
+    """An application of the caller's account."""
+    app = await session.scalar(
+        select(PartnerApp).where(PartnerApp.id == app_id, PartnerApp.account_id == principal.account_id)
+    )
+    if app is None:
+        raise NotFound.object("application", app_id)
+    return app
+
+
+async def delete(*, session: AsyncSession, principal: Principal, app_id: int) -> None:
+    """Delete an application of the caller's account; every token issued to it stops working."""
+    app = await get(session=session, principal=principal, app_id=app_id)
+    await revocation.revoke_app_tokens(session=session, app_id=app.id)
+    await session.delete(app)
+    await session.flush()
+
+
+async def by_client_id(*, session: AsyncSession, client_id: str) -> PartnerApp | None:
+    """The application a client id names, whichever account registered it (for the authorization page)."""
+    if not client_id or len(client_id) > 64:
+        return None
+    return await session.scalar(select(PartnerApp).where(PartnerApp.client_id == client_id))

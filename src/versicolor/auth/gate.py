@@ -1,0 +1,284 @@
+"""The gate every verified access token passes: is it revoked, and who is its user right now?
+
+Answering from the database on every request would cost a round trip each time, so each worker keeps what it
+needs in memory: the revoked token ids (with their expiry) and a snapshot of the users it has seen. The
+database's auth journal (db/models/oauth.py) says what changed; a worker reads the entries after the last one
+it has seen when it has reason to believe there are new ones:
+
+- a transaction of this process has committed journal entries (a counter in memory, free to check);
+- with Redis configured, the journal head published there is ahead of ours (one GET per request): writers
+  publish after their commit and before they answer, so a revocation holds on every worker and host at once;
+- otherwise, the last read is older than `auth_sync_interval` (default 1 s; 0 reads the journal on every
+  request). Without Redis this interval is how fast other workers learn.
+
+If Redis cannot be reached the gate falls back to the interval, and says so in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from versicolor.auth import signing_key
+from versicolor.auth.tokens import AccessClaims
+from versicolor.core.errors import Forbidden
+from versicolor.db.models import ApiCredential, AuthChange, AuthJournalHead, User
+from versicolor.db.models import oauth as journal
+from versicolor.db.types import utcnow
+from versicolor.runtime import Runtime
+
+log = logging.getLogger("versicolor.auth")
+
+# Entries about users are kept a day (journal.USER_CHANGE_RETENTION); a worker that has not read the journal
+# for half of that may have missed some, so it starts over.
+_RELOAD_AFTER = journal.USER_CHANGE_RETENTION.total_seconds() / 2
+_PRUNE_EVERY = 60.0
+_MAX_USERS = 10_000
+# Set the key to ARGV[1] unless it already holds a larger number: publishers may finish out of order.
+_RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class UserSnapshot:
+    """A user as the gate last read it, with its API credentials' client id and generation."""
+
+    id: int
+    account_id: int
+    role: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    date_created: datetime
+    client_id: str | None
+    generation: int | None
+
+
+class _Unknown:
+    pass
+
+
+_UNKNOWN: Final = _Unknown()
+
+
+class TokenGate:
+    """Admits or refuses verified access tokens; one per process and application."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis | None,
+        namespace: str,
+        sync_interval: float,
+    ) -> None:
+        self._sessions = sessions
+        self._redis = redis
+        self._head_key = f"versicolor:{namespace}:auth-journal-head"
+        self._interval = sync_interval
+        self._revoked: dict[str, int] = {}
+        self._users: dict[int, UserSnapshot | None] = {}
+        self._cursor = -1  # nothing read yet
+        self._read_at = float("-inf")  # monotonic time at which the last read began
+        self._local_seen = -1
+        self._published = 0  # the highest head we know Redis holds
+        self._pruned_at = float("-inf")
+        self._redis_failing_since: float | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def for_runtime(cls, runtime: Runtime) -> TokenGate:
+        """The gate of a running service."""
+        return cls(
+            sessions=runtime.sessions,
+            redis=runtime.redis,
+            namespace=signing_key.namespace(runtime.signing_key),
+            sync_interval=runtime.settings.auth_sync_interval,
+        )
+
+    async def admit(self, claims: AccessClaims) -> UserSnapshot:
+        """The current state of the token's user; raises Forbidden if the token was revoked."""
+        await self._catch_up()
+        if claims.jti in self._revoked:
+            raise Forbidden("the access token has been revoked; request a new one at /oauth/token")
+        user = self._users.get(claims.user_id, _UNKNOWN)
+        if isinstance(user, _Unknown):
+            user = await self._load_user(claims.user_id)
+        # A token older than its user was issued to a deleted user whose id was given again (SQLite reuses ids).
+        if (
+            user is None
+            or user.account_id != claims.account_id
+            or claims.issued_at < int(user.date_created.timestamp())
+        ):
+            raise Forbidden("the access token's user no longer exists; the token has been revoked")
+        if claims.generation is not None and (
+            claims.generation != user.generation or claims.client_id != user.client_id
+        ):
+            raise Forbidden("the access token was revoked when its API credentials were rotated")
+        return user
+
+    def is_revoked(self, jti: str) -> bool:
+        """Whether the gate holds `jti` as revoked (as of its last read of the journal)."""
+        return jti in self._revoked
+
+    @asynccontextmanager
+    async def changing(self) -> AsyncIterator[AsyncSession]:
+        """A transaction whose journal entries every worker honours before this context exits."""
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+                await self._prune(session)
+            if session.info.pop(journal.COMMITTED, False):
+                await self.publish()
+
+    async def publish(self) -> None:
+        """Read the journal now, and tell the other workers (through Redis) how far it goes."""
+        await self._read(noticed_at=time.monotonic(), at_least=None)
+        await self._publish_head()
+
+    async def _catch_up(self) -> None:
+        now = time.monotonic()
+        if self._local_seen != journal.local_commits() or now - self._read_at >= self._interval:
+            await self._read(noticed_at=now, at_least=None)
+            return
+        if self._redis is None:
+            return
+        remote = await self._remote_head()
+        if remote is not None and remote > self._cursor:
+            await self._read(noticed_at=time.monotonic(), at_least=remote)
+
+    async def _read(self, *, noticed_at: float, at_least: int | None) -> None:
+        async with self._lock:
+            # Another task may have read everything we need while we waited for the lock.
+            if self._read_at >= noticed_at or (at_least is not None and self._cursor >= at_least):
+                return
+            started = time.monotonic()
+            local = journal.local_commits()
+            full = self._cursor < 0 or started - self._read_at > _RELOAD_AFTER
+            async with self._sessions() as session, session.begin():
+                head = int(await session.scalar(select(AuthJournalHead.seq).where(AuthJournalHead.id == 1)) or 0)
+                if full:
+                    rows = await session.execute(
+                        select(AuthChange.jti, AuthChange.expires_at).where(
+                            AuthChange.jti.is_not(None), AuthChange.seq <= head, AuthChange.expires_at > utcnow()
+                        )
+                    )
+                    self._revoked = {jti: int(expires.timestamp()) for jti, expires in rows if jti}
+                    self._users.clear()
+                else:
+                    changes = await session.execute(
+                        select(AuthChange.jti, AuthChange.user_id, AuthChange.account_id, AuthChange.expires_at)
+                        .where(AuthChange.seq > self._cursor, AuthChange.seq <= head)
+                        .order_by(AuthChange.seq)
+                    )
+                    for jti, user_id, account_id, expires in changes:
+                        self._apply(jti, user_id, account_id, expires)
+            self._forget_expired()
+            self._cursor = head
+            self._read_at = started
+            self._local_seen = local
+        if self._redis is not None and self._cursor > self._published:
+            await self._publish_head()  # this worker learnt of entries first (made by its own transactions)
+
+    def _apply(self, jti: str | None, user_id: int | None, account_id: int | None, expires: datetime) -> None:
+        if jti is not None:
+            self._revoked[jti] = int(expires.timestamp())
+        elif user_id is not None:
+            self._users.pop(user_id, None)
+        elif account_id is not None:
+            for known in [uid for uid, user in self._users.items() if user is None or user.account_id == account_id]:
+                del self._users[known]
+        else:
+            self._users.clear()
+
+    def _forget_expired(self) -> None:
+        now = time.time()
+        expired = [jti for jti, expires in self._revoked.items() if expires <= now]
+        for jti in expired:
+            del self._revoked[jti]  # the token fails its expiry check anyway
+
+    async def _load_user(self, user_id: int) -> UserSnapshot | None:
+        cursor = self._cursor
+        async with self._sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(
+                        User.id,
+                        User.account_id,
+                        User.role,
+                        User.email,
+                        User.first_name,
+                        User.last_name,
+                        User.date_created,
+                        ApiCredential.client_id,
+                        ApiCredential.generation,
+                    )
+                    .outerjoin(ApiCredential, ApiCredential.user_id == User.id)
+                    .where(User.id == user_id)
+                )
+            ).first()
+        user = None if row is None else UserSnapshot(*row)
+        # Keep it only if no journal entry was read meanwhile: the row may predate a change just applied.
+        if self._cursor == cursor:
+            if len(self._users) >= _MAX_USERS:
+                del self._users[next(iter(self._users))]
+            self._users[user_id] = user
+        return user
+
+    async def _remote_head(self) -> int | None:
+        assert self._redis is not None
+        try:
+            value = await self._redis.get(self._head_key)
+        except (RedisError, OSError) as exc:
+            self._redis_failed(exc)
+            return None
+        self._redis_failing_since = None
+        if value is None:
+            return None
+        head = int(value)
+        self._published = max(self._published, head)
+        return head
+
+    async def _publish_head(self) -> None:
+        if self._redis is None:
+            return
+        head = self._cursor
+        try:
+            await self._redis.eval(_RAISE_TO, 1, self._head_key, head)
+        except (RedisError, OSError) as exc:
+            self._redis_failed(exc)
+            return
+        self._published = max(self._published, head)
+
+    def _redis_failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if self._redis_failing_since is None:
+            self._redis_failing_since = now
+            log.warning(
+                "Redis is unreachable (%s); revocations reach other workers within %.1fs instead of at once",
+                exc,
+                self._interval,
+            )
+
+    async def _prune(self, session: AsyncSession) -> None:
+        now = time.monotonic()
+        if now - self._pruned_at < _PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        # A grace period keeps an entry until every worker's token check has stopped needing it.
+        cutoff = utcnow() - timedelta(seconds=max(self._interval, 1.0) * 2)
+        await session.execute(delete(AuthChange).where(AuthChange.expires_at < cutoff))
