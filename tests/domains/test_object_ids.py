@@ -19,7 +19,7 @@ def test_ids_are_24_lowercase_hex_and_sort_in_creation_order() -> None:
 
 def test_an_id_carries_its_creation_second_like_an_object_id() -> None:
     at = datetime(2019, 1, 24, 5, 44, 35, 250_000, tzinfo=UTC)
-    made = object_ids.for_time(at)
+    made = object_ids.first_of_second(at, 1)
     assert object_ids.time_of(made) == at.replace(microsecond=0)
     assert made.startswith("5c4950c3")  # the seed's example id was made in that second
     now = datetime.now(UTC) + timedelta(seconds=2)
@@ -33,13 +33,16 @@ def test_ids_stay_ordered_when_the_clock_steps_back() -> None:
     assert second > first
 
 
-def test_backdated_ids_carry_their_time_and_do_not_disturb_the_sequence() -> None:
-    old = datetime(2020, 1, 1, tzinfo=UTC)
-    before = object_ids.new()
-    backdated = object_ids.for_time(old)
-    after = object_ids.new()
-    assert object_ids.time_of(backdated) == old
-    assert before < after and backdated < before
+def test_backdated_ids_sort_first_in_their_second_and_stay_unique() -> None:
+    now = datetime.now(UTC)
+    later_in_that_second = object_ids.new(now)
+    first = object_ids.first_of_second(now, 1)
+    other = object_ids.first_of_second(now, 2)
+    assert object_ids.time_of(first) == now.replace(microsecond=0)
+    assert first < other < later_in_that_second
+    assert object_ids.first_of_second(datetime(2020, 1, 1, tzinfo=UTC), 7) < first
+    with pytest.raises(ValueError, match="8 bytes"):
+        object_ids.first_of_second(now, 1 << 64)
 
 
 @pytest.mark.parametrize(

@@ -62,10 +62,15 @@ def new(at: datetime | None = None) -> str:
     return f"{_generator.next(seconds):024x}"
 
 
-def for_time(at: datetime) -> str:
-    """A fresh random id whose time part is `at`, outside this process's sequence (for backdated objects)."""
-    value = (_seconds(at) << 64) | int.from_bytes(secrets.token_bytes(8), "big")
-    return f"{value:024x}"
+def first_of_second(at: datetime, unique: int) -> str:
+    """An id of time `at` that sorts before every id `new` makes in that second (for backdated objects).
+
+    Its process part is zero, where `new`'s is random; `unique` (below 2**64, e.g. the owner's id) keeps two
+    such ids of one second apart.
+    """
+    if not 0 <= unique < 1 << 64:
+        raise ValueError("unique must fit in 8 bytes")
+    return f"{(_seconds(at) << 64) | unique:024x}"
 
 
 def parse(text: str) -> str | None:

@@ -11,6 +11,7 @@ from versicolor.api.conventions import cursor
 from versicolor.api.conventions.cursor import CursorParams
 from versicolor.api.deps import DbSession
 from versicolor.api.security import V3Caller
+from versicolor.api.v3.decisions import ForgetDecisions
 from versicolor.api.v3.schemas import SnakeIn, SnakeOut, Timestamp, TimestampIn
 from versicolor.core.domains import url_groups
 from versicolor.core.domains.values import UNSET
@@ -108,7 +109,7 @@ async def get_url_group(url_group_id: str, session: DbSession, caller: V3Caller)
 @router.put("/{url_group_id}")
 @router.patch("/{url_group_id}")
 async def update_url_group(
-    url_group_id: str, body: UrlGroupUpdate, session: DbSession, caller: V3Caller
+    url_group_id: str, body: UrlGroupUpdate, session: DbSession, caller: V3Caller, forget: ForgetDecisions
 ) -> UrlGroupEnvelope:
     """Change the named fields of an Environment; archive its Urls too with `urls_action_on_archive=archive`."""
     changes = url_groups.UrlGroupChanges(
@@ -120,4 +121,5 @@ async def update_url_group(
         urls_action_on_archive=_given(body, "urls_action_on_archive"),
     )
     group = await url_groups.update(session=session, principal=caller, url_group_id=url_group_id, changes=changes)
+    forget.after_response(caller.account_id)  # archiving may have archived its Urls
     return UrlGroupEnvelope(url_group=_out(group))

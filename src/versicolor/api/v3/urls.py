@@ -11,6 +11,7 @@ from versicolor.api.conventions import cursor
 from versicolor.api.conventions.cursor import CursorParams
 from versicolor.api.deps import DbSession
 from versicolor.api.security import V3Caller
+from versicolor.api.v3.decisions import ForgetDecisions
 from versicolor.api.v3.schemas import SnakeIn, SnakeOut, Timestamp, TimestampIn
 from versicolor.core.domains import urls
 from versicolor.core.domains.values import UNSET
@@ -99,7 +100,7 @@ def _out(url: Url) -> UrlOut:
 
 
 @router.post("", status_code=201)
-async def create_url(body: UrlCreate, session: DbSession, caller: V3Caller) -> UrlEnvelope:
+async def create_url(body: UrlCreate, session: DbSession, caller: V3Caller, forget: ForgetDecisions) -> UrlEnvelope:
     """Enable a new domain."""
     url = await urls.create(
         session=session,
@@ -110,6 +111,7 @@ async def create_url(body: UrlCreate, session: DbSession, caller: V3Caller) -> U
         unlisted=_given(body, "unlisted"),
         url_group_id=_given(body, "url_group_id"),
     )
+    forget.after_response(caller.account_id)
     return UrlEnvelope(url=_out(url))
 
 
@@ -128,9 +130,12 @@ async def list_urls(
 
 
 @router.post("/batch")
-async def batch_update_urls(body: UrlBatch, session: DbSession, caller: V3Caller) -> UrlBatchOut:
+async def batch_update_urls(
+    body: UrlBatch, session: DbSession, caller: V3Caller, forget: ForgetDecisions
+) -> UrlBatchOut:
     """Update many Urls at once, all or none."""
     changed = await urls.update_many(session=session, principal=caller, ids=body.ids, changes=_changes(body))
+    forget.after_response(caller.account_id)
     return UrlBatchOut(urls=[_out(url) for url in changed])
 
 
@@ -142,7 +147,10 @@ async def get_url(url_id: str, session: DbSession, caller: V3Caller) -> UrlEnvel
 
 @router.put("/{url_id}")
 @router.patch("/{url_id}")
-async def update_url(url_id: str, body: UrlUpdate, session: DbSession, caller: V3Caller) -> UrlEnvelope:
+async def update_url(
+    url_id: str, body: UrlUpdate, session: DbSession, caller: V3Caller, forget: ForgetDecisions
+) -> UrlEnvelope:
     """Change the named fields of a Url (PUT and PATCH alike, as seed 003)."""
     url = await urls.update(session=session, principal=caller, url_id=url_id, changes=_changes(body))
+    forget.after_response(caller.account_id)
     return UrlEnvelope(url=_out(url))

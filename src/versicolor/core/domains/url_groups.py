@@ -61,7 +61,7 @@ async def default(*, session: AsyncSession, account_id: int) -> UrlGroup:
         raise NotFound.object("account", account_id)
     created_at = values.to_ms(account.date_created)
     group = UrlGroup(
-        id=object_ids.for_time(created_at),
+        id=object_ids.first_of_second(created_at, account_id),
         account_id=account_id,
         default_for_account_id=account_id,
         name=DEFAULT_NAME,
