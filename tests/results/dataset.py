@@ -3,16 +3,17 @@
 Times are relative to T, Monday 2024-05-06 10:00 UTC. The shop (tests.tracking.fixtures.shop) has the
 original ("0") and two variations, v1 and v2; goals Purchase (the main goal) and Signup.
 
-| visitor | arm | first exposure | attributes          | visits (VISIT events)      | conversions                          |
-|---------|-----|----------------|---------------------|----------------------------|--------------------------------------|
-| o1      | 0   | T              | DESKTOP CHROME FR new | o1-a (T-1m), o1-b (T+1d) | Purchase T+1h 10 (o1-a), T+1d 20 (o1-b) |
-| o2      | 0   | T+1d           | MOBILE SAFARI DE old | o2-a (T+1d-1m)            | -                                    |
-| o3      | 0   | T+2d           | DESKTOP FIREFOX FR new | o3-a (T+2d-1m)          | Purchase T+2d-1h (before exposure)   |
-| o4      | 0   | T+8d           | MOBILE CHROME US     | -                          | Signup T+8d+5m                        |
-| a1      | v1  | T              | DESKTOP CHROME FR new | a1-a (T-1m)              | Purchase T+10m 30, T+20m (a1-a)      |
-| a2      | v1  | T+1d           | MOBILE CHROME DE old | a2-a (T+1d-1m), a2-b (T+3d-1m) | Signup T+1d+1m (a2-a), Purchase T+3d 5 (a2-b) |
-| a3      | v1  | T+9d           | TABLET EDGE          | -                          | -                                    |
-| b1      | v2  | T+2d           | DESKTOP CHROME DE    | b1-a (T+2d-1m)             | -                                    |
+visitor arm  exposed  attributes              VISIT events          conversions
+o1      0    T        DESKTOP CHROME FR new   a (T-1m), b (T+1d)    Purchase T+1h 10 (a), T+1d 20 (b)
+o2      0    T+1d     MOBILE SAFARI DE old    a (T+1d-1m)           -
+o3      0    T+2d     DESKTOP FIREFOX FR new  a (T+2d-1m)           Purchase T+2d-1h 40 (before exposure)
+o4      0    T+8d     MOBILE CHROME US        -                     Signup T+8d+5m
+a1      v1   T        DESKTOP CHROME FR new   a (T-1m)              Purchase T+10m 30, T+20m (both a)
+a2      v1   T+1d     MOBILE CHROME DE old    a (T+1d-1m), b (T+3d-1m)  Signup T+1d+1m (a), Purchase T+3d 5 (b)
+a3      v1   T+9d     TABLET EDGE             -                     -
+b1      v2   T+2d     DESKTOP CHROME DE       a (T+2d-1m)           -
+
+Every exposure is in visit "a" of its visitor.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ from versicolor import stats
 
 async def report(client: httpx.AsyncClient, shop: Shop, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """Request a report and fetch it once READY; returns its `data`."""
-    asked = await client.post(f"/experiments/{shop.experiment_id}/results", json=body or {}, headers=shop.account.headers)
+    asked = await client.post(
+        f"/experiments/{shop.experiment_id}/results", json=body or {}, headers=shop.account.headers
+    )
     assert asked.status_code == 200, asked.text
     code = asked.json()["dataCode"]
     for _ in range(100):
@@ -140,10 +142,28 @@ async def test_breakdown_by_new_visitor_and_unknown_values(client: httpx.AsyncCl
 @pytest.mark.parametrize(
     ("interval", "keys"),
     [
-        ("DAY", {"2024-05-06T00:00:00Z", "2024-05-07T00:00:00Z", "2024-05-08T00:00:00Z", "2024-05-14T00:00:00Z", "2024-05-15T00:00:00Z"}),
+        (
+            "DAY",
+            {
+                "2024-05-06T00:00:00Z",
+                "2024-05-07T00:00:00Z",
+                "2024-05-08T00:00:00Z",
+                "2024-05-14T00:00:00Z",
+                "2024-05-15T00:00:00Z",
+            },
+        ),
         ("WEEK", {"2024-05-06T00:00:00Z", "2024-05-13T00:00:00Z"}),
         ("MONTH", {"2024-05-01T00:00:00Z"}),
-        ("HOUR", {"2024-05-06T10:00:00Z", "2024-05-07T10:00:00Z", "2024-05-08T10:00:00Z", "2024-05-14T10:00:00Z", "2024-05-15T10:00:00Z"}),
+        (
+            "HOUR",
+            {
+                "2024-05-06T10:00:00Z",
+                "2024-05-07T10:00:00Z",
+                "2024-05-08T10:00:00Z",
+                "2024-05-14T10:00:00Z",
+                "2024-05-15T10:00:00Z",
+            },
+        ),
     ],
 )
 async def test_breakdown_by_interval_buckets_visitors_by_first_exposure(
@@ -208,7 +228,9 @@ async def test_bayesian_and_sequential_reports(client: httpx.AsyncClient, stocke
     data = await report(client, stocked, {"bayesian": True, "sequentialTesting": True, "enabledMultipleTesting": True})
     variation = goal(data, v1, stocked.goal_id)
     reference, treated = stats.Mean(n=4, sum=2, sum_squares=4), stats.Mean(n=3, sum=3, sum_squares=5)
-    assert variation["chanceToBeatReference"] == pytest.approx(100 * stats.compare(reference, treated).chance_to_beat_reference)
+    assert variation["chanceToBeatReference"] == pytest.approx(
+        100 * stats.compare(reference, treated).chance_to_beat_reference
+    )
     assert 0 <= variation["probabilityToBeBest"] <= 100
     best = sum(goal(data, arm, stocked.goal_id)["probabilityToBeBest"] for arm in data["variationData"])
     assert best == pytest.approx(100.0)
@@ -223,8 +245,12 @@ async def test_cuped_uses_pre_exposure_conversions(client: httpx.AsyncClient, st
     data = await report(client, stocked, {"goalsIds": [stocked.goal_id], "goalIdsCuped": [stocked.goal_id]})
     # o3 bought an hour before its exposure: its pre-exposure value is 1, everyone else's 0.
     arms = [
-        stats.Cuped(n=4, post=stats.Mean(n=4, sum=2, sum_squares=4), pre=stats.Mean(n=4, sum=1, sum_squares=1), sum_products=0),
-        stats.Cuped(n=3, post=stats.Mean(n=3, sum=3, sum_squares=5), pre=stats.Mean(n=3, sum=0, sum_squares=0), sum_products=0),
+        stats.Cuped(
+            n=4, post=stats.Mean(n=4, sum=2, sum_squares=4), pre=stats.Mean(n=4, sum=1, sum_squares=1), sum_products=0
+        ),
+        stats.Cuped(
+            n=3, post=stats.Mean(n=3, sum=3, sum_squares=5), pre=stats.Mean(n=3, sum=0, sum_squares=0), sum_products=0
+        ),
     ]
     expected = stats.t_test(*arms)
     assert goal(data, v1, stocked.goal_id)["improvementRate"] == pytest.approx(expected.improvement_rate)
@@ -242,7 +268,9 @@ async def test_sample_ratio_check_against_the_deviations(client: httpx.AsyncClie
     assert data["winner"] is None and data["winnerReason"] == "NO_SIGNIFICANT_VARIATION"
 
 
-async def test_an_experiment_without_traffic_gives_a_report_of_zeros(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_an_experiment_without_traffic_gives_a_report_of_zeros(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     quiet = await shop(client, factory)
     data = await report(client, quiet, {"bayesian": True, "breakdown": {"type": "COUNTRY"}})
     for arm in ("0", *(str(v) for v in quiet.variation_ids)):

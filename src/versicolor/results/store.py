@@ -46,10 +46,15 @@ def new_data_code() -> str:
 
 
 async def create(
-    *, session: AsyncSession, principal: Principal, experiment_id: int, request: ReportRequest
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    experiment_id: int,
+    request: ReportRequest,
+    now: datetime | None = None,
 ) -> ResultReport:
-    """A WAITING report of an experiment the caller may read (the caller checked that)."""
-    now = utcnow()
+    """A WAITING report of an experiment the caller may read (the caller checked that), requested at `now`."""
+    now = now or utcnow()
     await purge_expired(session=session, now=now)
     report = ResultReport(
         account_id=principal.account_id,

@@ -1,0 +1,108 @@
+"""A report with a callbackUrl is POSTed there once READY, signed with the account's callback key.
+
+The network is stood in for by the sender's resolver and transport (the receiver is an httpx MockTransport):
+a real local receiver could only listen on a loopback address, which the callback rule refuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Sequence
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from tests.factories import Factory
+from tests.tracking.fixtures import shop
+from versicolor.api.automation.results import callback_sender
+from versicolor.db.models import ResultReport
+from versicolor.results.callbacks import CallbackSender
+from versicolor.runtime import Runtime
+
+PUBLIC = "93.184.216.34"
+
+
+class Receiver:
+    """A callback receiver: answers `statuses` in turn (then 200) and keeps what it received."""
+
+    def __init__(self, statuses: Sequence[int] = ()) -> None:
+        self.statuses = list(statuses)
+        self.received: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request)
+        return httpx.Response(self.statuses.pop(0) if self.statuses else 200)
+
+
+@pytest.fixture
+async def receiver(app: FastAPI) -> AsyncIterator[Receiver]:
+    """Callbacks of the app under test go to this receiver, as if hooks.example.com were a public host."""
+    stand_in = Receiver([503])
+
+    async def resolve(host: str, port: int) -> Sequence[str]:
+        if host != "hooks.example.com":
+            raise OSError(f"unknown host {host}")
+        return [PUBLIC]
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    sender = CallbackSender(resolve=resolve, transport=httpx.MockTransport(stand_in), sleep=no_wait)
+    app.dependency_overrides[callback_sender] = lambda: sender
+    yield stand_in
+    app.dependency_overrides.pop(callback_sender)
+
+
+async def test_a_ready_report_is_posted_to_its_callback_signed(
+    client: httpx.AsyncClient, factory: Factory, runtime: Runtime, receiver: Receiver
+) -> None:
+    made = await shop(client, factory)
+    asked = await client.post(
+        f"/experiments/{made.experiment_id}/results",
+        json={"callbackUrl": "https://hooks.example.com/versicolor?secret=abc"},
+        headers=made.account.headers,
+    )
+    assert asked.status_code == 200, asked.text
+    code = asked.json()["dataCode"]
+    # The first attempt met a 503; the retry got through.
+    assert len(receiver.received) == 2
+    delivered = receiver.received[-1]
+    assert delivered.url.host == PUBLIC and delivered.headers["host"] == "hooks.example.com"
+    assert delivered.url.path == "/versicolor" and delivered.url.query == b"secret=abc"
+    fetched = await client.get("/results", params={"dataCode": code}, headers=made.account.headers)
+    assert json.loads(delivered.content) == fetched.json()
+    assert fetched.json()["status"] == "READY"
+
+    key = (await client.get("/results/callbackKey", headers=made.account.headers)).json()
+    assert key["header"] == "X-Versicolor-Signature"
+    fields = dict(part.split("=", 1) for part in delivered.headers[key["header"]].split(","))
+    expected = hmac.new(key["key"].encode(), f"{fields['t']}.".encode() + delivered.content, hashlib.sha256)
+    assert hmac.compare_digest(fields["v1"], expected.hexdigest())
+
+    async with runtime.sessions() as session:
+        row = await session.scalar(select(ResultReport).where(ResultReport.data_code == code))
+    assert row is not None and row.callback_status == "DELIVERED" and row.callback_attempts == 2
+
+
+async def test_each_account_has_its_own_callback_key(client: httpx.AsyncClient, factory: Factory) -> None:
+    one, two = await factory.account(), await factory.account()
+    key_one = (await client.get("/results/callbackKey", headers=one.headers)).json()["key"]
+    key_two = (await client.get("/results/callbackKey", headers=two.headers)).json()["key"]
+    assert key_one != key_two and len(key_one) == 64
+
+
+async def test_an_unresolvable_callback_host_is_refused(
+    client: httpx.AsyncClient, factory: Factory, receiver: Receiver
+) -> None:
+    made = await shop(client, factory)
+    answer = await client.post(
+        f"/experiments/{made.experiment_id}/results",
+        json={"callbackUrl": "https://nowhere.example.org/x"},
+        headers=made.account.headers,
+    )
+    assert answer.status_code == 400 and answer.json()["details"][0]["field"] == "callbackUrl"
+    assert receiver.received == []
