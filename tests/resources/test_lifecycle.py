@@ -270,3 +270,29 @@ async def test_status_cannot_be_set_as_a_field(client: httpx.AsyncClient, factor
     )
     assert echoed.status_code == 200
     assert echoed.json()["name"] == "Renamed"
+
+
+async def test_a_broken_running_experiment_can_still_be_paused_and_mended(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    active = await experiment_in(client, account, "ACTIVE")
+    deleted = await client.delete(f"/goals/{active['mainGoalId']}", headers=account.headers)
+    assert deleted.status_code == 204, deleted.text
+    paused = await act(client, account, active["id"], "PAUSE")
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["mainGoalId"] is None
+    refused = await act(client, account, active["id"], "RESUME")
+    assert refused.status_code == 409
+    assert "it has no main goal" in refused.json()["message"]
+    renamed = await client.patch(f"/experiments/{active['id']}", json={"name": "Mending"}, headers=account.headers)
+    assert renamed.status_code == 200, renamed.text
+    goal = await make.goal(client, account, active["siteId"], name="Replacement")
+    mended = await client.patch(
+        f"/experiments/{active['id']}",
+        params={"action": "RESUME"},
+        json={"goals": [goal["id"]], "mainGoalId": goal["id"]},
+        headers=account.headers,
+    )
+    assert mended.status_code == 200, mended.text
+    assert mended.json()["status"] == "ACTIVE"

@@ -162,7 +162,7 @@ async def change_status(
     step = lifecycle.transition(Status(experiment.status), action)
     if action is Action.SCHEDULE:
         experiment.scheduled_start, experiment.scheduled_end = _check_schedule(date_start, date_end, now=now)
-    if step.target in lifecycle.LIVE:
+    if step.launches:
         problems = await launch_problems(session=session, experiment=experiment)
         if problems:
             raise Conflict(f"cannot {action} experiment {experiment.id}: " + "; ".join(problems))
@@ -321,6 +321,10 @@ async def _apply(
     now: datetime,
     creating: bool = False,
 ) -> None:
+    # Only a change that breaks a working setup is refused: one already broken (say its main goal was
+    # deleted) can still be edited and mended.
+    live = not creating and Status(experiment.status) in lifecycle.LIVE
+    was_ready = live and not await launch_problems(session=session, experiment=experiment)
     if "name" in given:
         experiment.name = _clean_name(values.name)
     if "base_url" in given:
@@ -349,7 +353,7 @@ async def _apply(
         await _set_deviations(session, experiment, values.deviations, now=now, creating=creating)
     else:
         await settle_deviations(session=session, experiment=experiment, now=now, force_record=creating)
-    if Status(experiment.status) in lifecycle.LIVE:
+    if was_ready:
         problems = await launch_problems(session=session, experiment=experiment)
         if problems:
             raise Conflict(

@@ -52,16 +52,17 @@ class Transition:
     target: Status
     starts: bool = False  # sets dateStarted: traffic begins
     ends: bool = False  # sets dateEnded: traffic ends for good
+    launches: bool = False  # a person sends traffic (now or at a date): the setup must be able to run
 
 
 S, A, C = Status, Action, ClockEvent
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(S.DRAFT, A.ACTIVATE, S.ACTIVE, starts=True),
-    Transition(S.DRAFT, A.SCHEDULE, S.SCHEDULED),
+    Transition(S.DRAFT, A.ACTIVATE, S.ACTIVE, starts=True, launches=True),
+    Transition(S.DRAFT, A.SCHEDULE, S.SCHEDULED, launches=True),
     Transition(S.SCHEDULED, C.SCHEDULED_START, S.ACTIVE, starts=True),
     Transition(S.ACTIVE, A.PAUSE, S.PAUSED),
-    Transition(S.PAUSED, A.RESUME, S.ACTIVE),
+    Transition(S.PAUSED, A.RESUME, S.ACTIVE, launches=True),
     Transition(S.ACTIVE, A.STOP, S.STOPPED, ends=True),
     Transition(S.PAUSED, A.STOP, S.STOPPED, ends=True),
     Transition(S.ACTIVE, C.SCHEDULED_END, S.STOPPED, ends=True),
