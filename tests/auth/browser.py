@@ -83,10 +83,12 @@ def authorize_url(app: App, *, state: str = "xyz", challenge: str | None = None,
 
 
 async def sign_in(browser: httpx.AsyncClient, url: str, member: Member) -> httpx.Response:
-    """Open the authorization page and sign in; returns the consent page."""
+    """Open the authorization page and sign in (unless signed in already); returns the consent page."""
     page = await browser.get(url)
     assert page.status_code == 200, page.text
     form = form_of(page.text)
+    if "approve" in form.actions and member.email in page.text:
+        return page
     assert "sign_in" in form.actions, page.text
     signed_in = await browser.post(
         "/oauth/authorize",
