@@ -382,11 +382,12 @@ async def test_periodic_flush_writes_and_flushes_once_more_when_stopped(runtime:
     flusher = asyncio.create_task(authorizer.flush_periodically(sessions=runtime.sessions, every=0.05))
     async with runtime.sessions() as session:
         await authorizer.authorize(session=session, account_id=account.account_id, host="app.example.com")
-    for _ in range(100):
+    first = None
+    for _ in range(500):  # up to 10 s on a busy machine; the flusher runs every 0.05 s
         await asyncio.sleep(0.02)
-        if authorizer.pending_sightings == 0:
+        first = await _url(runtime, account.account_id, "app.example.com")
+        if first is not None and first.last_seen_at is not None:
             break
-    first = await _url(runtime, account.account_id, "app.example.com")
     assert first is not None and first.last_seen_at is not None
     async with runtime.sessions() as session:
         await authorizer.authorize(session=session, account_id=account.account_id, host="b.example.com")
@@ -395,6 +396,16 @@ async def test_periodic_flush_writes_and_flushes_once_more_when_stopped(runtime:
         await flusher
     last = await _url(runtime, account.account_id, "b.example.com")
     assert last is not None and last.last_seen_at is not None
+
+
+async def test_only_the_first_contact_says_it_created_the_url(runtime: Runtime, factory: Factory) -> None:
+    account = await factory.account()
+    authorizer = HostAuthorizer()
+    async with runtime.sessions() as session, session.begin():
+        first = await authorizer.authorize(session=session, account_id=account.account_id, host="new.example.com")
+        second = await authorizer.authorize(session=session, account_id=account.account_id, host="new.example.com")
+    assert first.created and not second.created
+    assert first.url_id == second.url_id
 
 
 async def test_the_cache_is_bounded(runtime: Runtime, factory: Factory) -> None:

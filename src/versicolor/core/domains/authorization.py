@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -162,7 +162,8 @@ class HostAuthorizer:
             decision = await decide(session=session, account_id=account_id, host=host)
             if len(self._decisions) >= self.max_entries:
                 self._decisions.clear()  # rare, and bounds memory whatever hosts clients send
-            self._decisions[key] = (now + self.ttl, decision)
+            # Only this call made the Url; later answers from the cache must not say so again.
+            self._decisions[key] = (now + self.ttl, replace(decision, created=False) if decision.created else decision)
         if visitor_seen and decision.url_id is not None:
             self._sightings[(account_id, decision.url_id)] = time.time()
         return decision
