@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 
-from tests.factories import TestAccount
+from tests.factories import Factory, TestAccount
+from tests.resources.every_field import check_every_field_filters_and_sorts
+from versicolor.core.querying import Fields, Typed
+from versicolor.core.roles import Role
 
 
 async def post(client: httpx.AsyncClient, account: TestAccount, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -72,3 +75,27 @@ async def ready(client: httpx.AsyncClient, account: TestAccount) -> Ready:
     made_variation = await variation(client, account, made["id"])
     fresh = await client.get(f"/experiments/{made['id']}", headers=account.headers)
     return Ready(site=made_site, goal=made_goal, experiment=fresh.json(), variation=made_variation)
+
+
+async def check_every_field(
+    client: httpx.AsyncClient, factory: Factory, account: TestAccount, path: str, fields: Fields
+) -> None:
+    """The shared every-field check over the account's whole list, its fields shared between several viewers.
+
+    Three requests per field would pass one token's rate limit (50 in 10 seconds) on a resource with as many
+    fields as an experiment; each viewer holds a token of its own.
+    """
+    items = (await client.get(path, headers=account.headers)).json()
+    returned = set(items[0])
+    assert set(fields.by_name) <= returned, f"declared but not returned: {set(fields.by_name) - returned}"
+    scalar = {k for k, v in items[0].items() if not isinstance(v, dict | list)}
+    assert scalar <= set(fields.by_name), f"returned but not searchable: {scalar - set(fields.by_name)}"
+    names = [name for name in fields.by_name if name != "id"]
+    for start in range(0, len(names), 6):
+        chunk = ["id", *names[start : start + 6]]
+        part = Fields(
+            {n: Typed(fields.by_name[n].column, fields.by_name[n].kind, fields.by_name[n].choices) for n in chunk}
+        )
+        viewer = await factory.member(account, Role.VIEWER)
+        projected = [{n: item[n] for n in chunk} for item in items]
+        await check_every_field_filters_and_sorts(client, viewer.headers, path, projected, part)

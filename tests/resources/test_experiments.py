@@ -10,6 +10,7 @@ import pytest
 
 from tests.factories import Factory
 from tests.resources import experiment_fixtures as make
+from versicolor.api.automation.experiments import EXPERIMENT_FIELDS
 from versicolor.core.roles import Role
 
 FIELDS = {
@@ -435,3 +436,25 @@ async def test_list_filters_sorts_and_pages(client: httpx.AsyncClient, factory: 
     )
     assert [e["name"] for e in searched.json()] == ["gamma", "Alpha", "beta"]
     assert searched.headers["X-Total-Count"] == "3"
+
+
+async def test_every_scalar_field_filters_and_sorts(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    ready = await make.ready(client, account)
+    segment = await make.segment(client, account, ready.site["id"])
+    await client.patch(
+        f"/experiments/{ready.id}",
+        params={"action": "ACTIVATE"},
+        json={"description": "Bigger", "targetingSegmentId": segment["id"], "commonCssCode": "a{}", "type": "AI"},
+        headers=account.headers,
+    )
+    other_site = await make.site(client, account, "Other")
+    await make.experiment(client, account, other_site["id"], name="bare", commonJavaScriptCode="x()")
+    scheduled = await make.ready(client, account)
+    await client.patch(
+        f"/experiments/{scheduled.id}",
+        params={"action": "SCHEDULE", "dateStart": "2999-01-01T00:00:00Z", "dateEnd": "2999-02-01T00:00:00Z"},
+        headers=account.headers,
+    )
+    assert len((await client.get("/experiments", headers=account.headers)).json()) == 3
+    await make.check_every_field(client, factory, account, "/experiments", EXPERIMENT_FIELDS)

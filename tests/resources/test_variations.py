@@ -11,6 +11,7 @@ import pytest
 from tests.factories import Factory
 from tests.resources import experiment_fixtures as make
 from tests.resources.test_lifecycle import experiment_in
+from versicolor.api.automation.variations import VARIATION_FIELDS
 from versicolor.core.roles import Role
 
 
@@ -306,3 +307,14 @@ async def test_list_filters_by_experiment_and_searches(client: httpx.AsyncClient
     )
     assert refused.status_code == 400
     assert refused.json()["message"] == "Cannot filter or sort by given field: redirection"
+
+
+async def test_every_scalar_field_filters_and_sorts(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    ready = await make.ready(client, account)
+    await make.variation(client, account, ready.id, name="Blue", color=255, cssCode="b{}", jsCode=None)
+    await make.post(client, account, "/variations", {"name": "alone", "siteId": ready.site["id"]})
+    redirect = {"type": "GLOBAL_REDIRECTION", "url": "https://shop.example/b"}
+    await client.patch(f"/variations/{ready.variation['id']}", json={"redirection": redirect}, headers=account.headers)
+    assert len((await client.get("/variations", headers=account.headers)).json()) == 3
+    await make.check_every_field(client, factory, account, "/variations", VARIATION_FIELDS)
