@@ -263,7 +263,9 @@ def _parse_group(data: object, path: str, problems: _Problems) -> Group | None:
         data.get("orOperators"), len(raw_conditions), f"{path}.orOperators", "conditions", problems
     )
     parsed = tuple(c for c in conditions if c is not None)
-    return Group(parsed, operators) if len(parsed) == len(conditions) else None
+    if len(parsed) != len(conditions) or len(operators) != len(parsed) - 1:
+        return None  # the problems are recorded; parse() raises them all
+    return Group(parsed, operators)
 
 
 def _parse_operators(data: object, count: int, path: str, what: str, problems: _Problems) -> tuple[bool, ...]:
