@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Float,
     Select,
@@ -38,6 +37,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -144,19 +144,16 @@ async def aggregate(*, session: AsyncSession, scope: Scope) -> Aggregates:
 
 
 async def _tune_postgresql(session: AsyncSession) -> None:
-    # Exposures (by experiment) and the site's events come out of their indexes in visitor order, so a
-    # merge join can feed a streaming GROUP BY visitor with no hash table and no sort; a small experiment
-    # gets index nested loops. The planner underrates both and picks hash joins that read every event of the
-    # goals, which is what makes large reports slow (benchmarks/results.py). JIT compilation costs more than
-    # it saves at this size. SET LOCAL ends with the transaction.
-    await session.execute(text("SET LOCAL enable_hashjoin = off"))
+    # JIT compilation costs more than it saves on these queries (up to a few hundred ms of a report), and
+    # the default work_mem (4MB) makes a million-visitor hash join spill to disk. SET LOCAL ends with the
+    # transaction.
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def _in_intervals(column: Any, intervals: Sequence[DateInterval]) -> ColumnElement[bool]:
     if not intervals:
-        return literal(True, Boolean)
+        return true()
     return or_(*(and_(column >= i.start, column < i.end) for i in intervals))
 
 
