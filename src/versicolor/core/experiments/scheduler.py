@@ -22,10 +22,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import InstrumentedAttribute
 
 from versicolor.core.experiments import lifecycle
 from versicolor.core.experiments.lifecycle import ClockEvent, Status
@@ -39,9 +39,9 @@ DEFAULT_INTERVAL = 1.0
 
 # Which date makes each clock event due; starts run before ends so that an experiment whose whole
 # window passed while the service was down is started and then stopped in the same tick.
-_DUE_DATE: tuple[tuple[ClockEvent, InstrumentedAttribute[datetime | None]], ...] = (
-    (ClockEvent.SCHEDULED_START, Experiment.scheduled_start),
-    (ClockEvent.SCHEDULED_END, Experiment.scheduled_end),
+_DUE_DATE: tuple[tuple[ClockEvent, str], ...] = (
+    (ClockEvent.SCHEDULED_START, "scheduled_start"),
+    (ClockEvent.SCHEDULED_END, "scheduled_end"),
 )
 
 
@@ -57,26 +57,28 @@ class Moved:
 async def run_due(*, session: AsyncSession, now: datetime) -> list[Moved]:
     """Make every clock transition due at `now`; safe to run at the same time in several processes."""
     moved: list[Moved] = []
+    table = cast(Table, Experiment.__table__)
     for event, due in _DUE_DATE:
+        # Transitions of one event with the same effect run as one UPDATE (ACTIVE and PAUSED both stop).
+        effects: dict[tuple[Status, bool, bool], list[Status]] = {}
         for step in lifecycle.by_clock(event):
-            values: dict[str, object] = {
-                "status": step.target,
-                "date_status_modified": now,
-                "date_modified": now,
-            }
-            if step.starts:
+            effects.setdefault((step.target, step.starts, step.ends), []).append(step.source)
+        for (target, starts, ends), sources in effects.items():
+            values: dict[str, object] = {"status": target, "date_status_modified": now, "date_modified": now}
+            if starts:
                 values["date_started"] = now
-            if step.ends:
+            if ends:
                 values["date_ended"] = now
+            # A Core UPDATE: the ORM's bulk-update bookkeeping would cost more than the statement itself,
+            # and this runs every second in every worker.
             statement = (
-                update(Experiment)
-                .where(Experiment.status == step.source, due.is_not(None), due <= now)
+                update(table)
+                .where(table.c.status.in_(sources), table.c[due].is_not(None), table.c[due] <= now)
                 .values(values)
-                .returning(Experiment.id)
-                .execution_options(synchronize_session=False)
+                .returning(table.c.id)
             )
             ids = (await session.scalars(statement)).all()
-            moved.extend(Moved(experiment_id=i, event=event, status=step.target) for i in ids)
+            moved.extend(Moved(experiment_id=i, event=event, status=target) for i in ids)
     return moved
 
 
