@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from versicolor.core.errors import Detail, Invalid
+from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX, Browser, DeviceType
 from versicolor.db.models.tracking import EVENT_ID_LENGTH, VISIT_ID_LENGTH, VISITOR_CODE_LENGTH
 
 MAX_EVENTS = 5_000
@@ -25,7 +26,6 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 # Earlier timestamps are almost always seconds sent where milliseconds were meant.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CUSTOM_DATA = 100
-MAX_CUSTOM_DATA_INDEX = 999
 MAX_CUSTOM_VALUES = 100
 MAX_CUSTOM_TEXT = 1_024
 MAX_REVENUE = 1e12
@@ -42,10 +42,9 @@ class EventType(StrEnum):
     CONVERSION = "CONVERSION"
 
 
-# Kept in step with the values segments target (core.segments.conditions), so that what is recorded can be
-# broken down and filtered by the same names.
-DEVICE_TYPES = frozenset({"DESKTOP", "TABLET", "MOBILE"})
-BROWSERS = frozenset({"CHROME", "FIREFOX", "SAFARI", "EDGE", "OPERA", "SAMSUNG_INTERNET", "INTERNET_EXPLORER", "OTHER"})
+# The values segments target, so that what is recorded can be broken down and filtered by the same names.
+DEVICE_TYPES = frozenset(d.value for d in DeviceType)
+BROWSERS = frozenset(b.value for b in Browser)
 
 _COMMON_FIELDS = frozenset(
     {
@@ -66,6 +65,7 @@ _FIELDS_BY_TYPE: Mapping[EventType, frozenset[str]] = {
     EventType.EXPOSURE: _COMMON_FIELDS | {"experimentId", "variationId"},
     EventType.CONVERSION: _COMMON_FIELDS | {"goalId", "revenue"},
 }
+_TYPES: Mapping[str, EventType] = {kind.value: kind for kind in EventType}
 _TYPE_OF_FIELD = {
     "experimentId": "EXPOSURE",
     "variationId": "EXPOSURE",
@@ -74,7 +74,8 @@ _TYPE_OF_FIELD = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and thousands are made per batch.
+@dataclass(slots=True)
 class Event:
     """One event whose shape is valid; its experiment, variation or goal are still to be checked."""
 
@@ -203,15 +204,16 @@ def _event(index: int, item: Any, latest: datetime, found: list[tuple[str, str]]
         found.append(("", "must be a JSON object"))
         return None
     raw_type = item.get("type")
-    if not isinstance(raw_type, str) or raw_type not in _FIELDS_BY_TYPE:
+    kind = _TYPES.get(raw_type) if isinstance(raw_type, str) else None
+    if kind is None:
         found.append(("type", f"must be one of VISIT, EXPOSURE, CONVERSION (got {_show(raw_type)})"))
         return None
-    kind = EventType(raw_type)
     allowed = _FIELDS_BY_TYPE[kind]
-    for name in item:
-        if name not in allowed:
-            owner = _TYPE_OF_FIELD.get(name)
-            found.append((name, f"belongs to {owner} events only" if owner else "is not a known field"))
+    if not allowed.issuperset(item):
+        for name in item:
+            if name not in allowed:
+                owner = _TYPE_OF_FIELD.get(name)
+                found.append((name, f"belongs to {owner} events only" if owner else "is not a known field"))
     event_id = _text(item, "id", EVENT_ID_LENGTH, found)
     visitor_code = _text(item, "visitorCode", VISITOR_CODE_LENGTH, found)
     visit_id = _text(item, "visitId", VISIT_ID_LENGTH, found)
@@ -233,22 +235,23 @@ def _event(index: int, item: Any, latest: datetime, found: list[tuple[str, str]]
     custom_data = _custom_data(item.get("customData"), found)
     if found or event_id is None or visitor_code is None or visit_id is None or timestamp is None:
         return None
+    # Positional, in field order: measurably cheaper than keywords at thousands of events per batch.
     return Event(
-        index=index,
-        id=event_id,
-        type=kind,
-        visitor_code=visitor_code,
-        visit_id=visit_id,
-        timestamp=timestamp,
-        experiment_id=experiment_id,
-        variation_id=variation_id,
-        goal_id=goal_id,
-        revenue=revenue,
-        device_type=device_type,
-        browser=browser,
-        country=country,
-        new_visitor=new_visitor,
-        custom_data=custom_data,
+        index,
+        event_id,
+        kind,
+        visitor_code,
+        visit_id,
+        timestamp,
+        experiment_id,
+        variation_id,
+        goal_id,
+        revenue,
+        device_type,
+        browser,
+        country,
+        new_visitor,
+        custom_data,
     )
 
 
@@ -259,6 +262,8 @@ def _show(value: Any) -> str:
 
 def _text(item: Mapping[str, Any], name: str, limit: int, found: list[tuple[str, str]]) -> str | None:
     value = item.get(name)
+    if type(value) is str and 0 < len(value) <= limit and not value.isspace():
+        return value  # the usual case, decided in one test
     if value is None:
         found.append((name, "is required"))
         return None

@@ -12,13 +12,14 @@ Set-based writes (one executemany per table) keep a batch of thousands of events
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core.errors import Detail
@@ -104,42 +105,114 @@ async def _goals_of(*, session: AsyncSession, site: SiteRef, goal_ids: Iterable[
 
 async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event], now: datetime) -> Stored:
     """Write checked events in the session's transaction, each table in one set-based statement."""
-    visits: list[dict[str, Any]] = []
-    conversions: list[dict[str, Any]] = []
-    first_exposures: dict[tuple[int, str], Event] = {}
+    visits: list[Event] = []
+    conversions: list[Event] = []
+    first_exposures: dict[tuple[int | None, str], Event] = {}
     for event in events:
         if event.type is EventType.VISIT:
-            visits.append(_row(site, event, now))
+            visits.append(event)
         elif event.type is EventType.CONVERSION:
-            row = _row(site, event, now)
-            row["goal_id"] = event.goal_id
-            row["revenue"] = event.revenue
-            conversions.append(row)
+            conversions.append(event)
         else:
-            assert event.experiment_id is not None
+            # Within one batch the earliest exposure comes first (ties: the first sent); one row per key also
+            # keeps PostgreSQL's ON CONFLICT DO UPDATE from meeting the same row twice in one statement.
             key = (event.experiment_id, event.visitor_code)
-            # Within one batch the earliest exposure comes first (ties: the first sent).
             earlier = first_exposures.get(key)
             if earlier is None or event.timestamp < earlier.timestamp:
                 first_exposures[key] = event
-    exposures = []
-    for event in first_exposures.values():
-        row = _row(site, event, now)
-        row["experiment_id"] = event.experiment_id
-        row["variation_id"] = event.variation_id
-        exposures.append(row)
-    dialect = session.get_bind().dialect.name
-    if visits:
-        await session.execute(_insert_new(dialect, _table(TrackingVisit), ("site_id", "event_id")), visits)
-    if conversions:
-        await session.execute(_insert_new(dialect, _table(TrackingConversion), ("site_id", "event_id")), conversions)
-    if exposures:
-        await session.execute(_insert_exposures(dialect), exposures)
-    return Stored(
-        received=len(events), visits=len(visits), exposures=len(first_exposures), conversions=len(conversions)
+    exposures = list(first_exposures.values())
+    if session.get_bind().dialect.name == "postgresql":
+        connection = await session.connection()
+        for sql, rows, make in (
+            (_PG_VISITS, visits, _pg_common),
+            (_PG_CONVERSIONS, conversions, _pg_conversion),
+            (_PG_EXPOSURES, exposures, _pg_exposure),
+        ):
+            if rows:
+                await connection.exec_driver_sql(sql, (*_columns(make, rows), now, site.id, site.account_id))
+    else:
+        for statement, rows, extra in (
+            (_insert_new(_table(TrackingVisit)), visits, _no_extra),
+            (_insert_new(_table(TrackingConversion)), conversions, _conversion_extra),
+            (_insert_exposures(), exposures, _exposure_extra),
+        ):
+            if rows:
+                await session.execute(statement, [{**_row(site, e, now), **extra(e)} for e in rows])
+    return Stored(received=len(events), visits=len(visits), exposures=len(exposures), conversions=len(conversions))
+
+
+# PostgreSQL: one INSERT ... SELECT FROM unnest(column arrays) per table. asyncpg sends each column as one
+# binary array, so a batch costs one round trip per table and no per-row statement; it measured about twice
+# the rate of executemany. The columns every row shares (received_at, site, account) go as single values.
+_COMMON = [
+    ("event_id", "text"),
+    ("visitor_code", "text"),
+    ("visit_id", "text"),
+    ('"timestamp"', "timestamptz"),
+    ("device_type", "text"),
+    ("browser", "text"),
+    ("country", "text"),
+    ("new_visitor", "boolean"),
+    ("custom_data", "json"),
+]
+_SHARED = ["received_at", "site_id", "account_id"]
+
+
+def _pg_insert(table: str, columns: list[tuple[str, str]], conflict: str) -> str:
+    arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(columns, start=1))
+    first_shared = len(columns) + 1
+    shared = f"${first_shared}::timestamptz, ${first_shared + 1}::bigint, ${first_shared + 2}::bigint"
+    names = ", ".join([name for name, _ in columns] + _SHARED)
+    # Built once at import from this module's constants; values only ever travel as bound parameters.
+    return f"INSERT INTO {table} ({names}) SELECT u.*, {shared} FROM unnest({arrays}) AS u {conflict}"  # noqa: S608
+
+
+_PG_VISITS = _pg_insert("tracking_visits", _COMMON, "ON CONFLICT (site_id, event_id) DO NOTHING")
+_PG_CONVERSIONS = _pg_insert(
+    "tracking_conversions",
+    [*_COMMON, ("goal_id", "bigint"), ("revenue", "double precision")],
+    "ON CONFLICT (site_id, event_id) DO NOTHING",
+)
+_MOVED_BACK = ("event_id", "visit_id", '"timestamp"', "device_type", "browser", "country", "new_visitor", "custom_data")
+_PG_EXPOSURES = _pg_insert(
+    "tracking_exposures",
+    [*_COMMON, ("experiment_id", "bigint"), ("variation_id", "bigint")],
+    "ON CONFLICT (experiment_id, visitor_code) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in _MOVED_BACK)
+    + " WHERE tracking_exposures.variation_id = EXCLUDED.variation_id"
+    + ' AND EXCLUDED."timestamp" < tracking_exposures."timestamp"',
+)
+
+
+def _pg_common(event: Event) -> tuple[Any, ...]:
+    custom = json.dumps(event.custom_data) if event.custom_data is not None else None
+    return (
+        event.id,
+        event.visitor_code,
+        event.visit_id,
+        event.timestamp,
+        event.device_type,
+        event.browser,
+        event.country,
+        event.new_visitor,
+        custom,
     )
 
 
+def _pg_conversion(event: Event) -> tuple[Any, ...]:
+    return (*_pg_common(event), event.goal_id, event.revenue)
+
+
+def _pg_exposure(event: Event) -> tuple[Any, ...]:
+    return (*_pg_common(event), event.experiment_id, event.variation_id)
+
+
+def _columns(make: Callable[[Event], tuple[Any, ...]], events: Sequence[Event]) -> list[list[Any]]:
+    """The events as one list per column (what unnest takes)."""
+    return [list(column) for column in zip(*map(make, events), strict=True)]
+
+
+# SQLite (and any other backend): SQLAlchemy's dialect inserts, run as one executemany per table.
 def _table(model: type[TrackingVisit | TrackingConversion | TrackingExposure]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -163,28 +236,29 @@ def _row(site: SiteRef, event: Event, now: datetime) -> dict[str, Any]:
     }
 
 
-def _dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"event storage supports PostgreSQL and SQLite, not {dialect}")
+def _no_extra(_event: Event) -> dict[str, Any]:
+    return {}
 
 
-def _insert_new(dialect: str, table: Table, key: Sequence[str]) -> Any:
-    return _dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=list(key))
+def _conversion_extra(event: Event) -> dict[str, Any]:
+    return {"goal_id": event.goal_id, "revenue": event.revenue}
 
 
-_MOVED_BACK = ("event_id", "visit_id", "timestamp", "device_type", "browser", "country", "new_visitor", "custom_data")
+def _exposure_extra(event: Event) -> dict[str, Any]:
+    return {"experiment_id": event.experiment_id, "variation_id": event.variation_id}
 
 
-def _insert_exposures(dialect: str) -> Any:
+def _insert_new(table: Table) -> Any:
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["site_id", "event_id"])
+
+
+def _insert_exposures() -> Any:
     table = _table(TrackingExposure)
-    statement = _dialect_insert(dialect, table)
-    columns: Mapping[str, Any] = {name: statement.excluded[name] for name in _MOVED_BACK}
+    statement = sqlite.insert(table)
+    moved = ("event_id", "visit_id", "timestamp", "device_type", "browser", "country", "new_visitor", "custom_data")
     return statement.on_conflict_do_update(
         index_elements=["experiment_id", "visitor_code"],
-        set_=dict(columns),
+        set_={name: statement.excluded[name] for name in moved},
         where=(table.c.variation_id == statement.excluded.variation_id)
         & (statement.excluded.timestamp < table.c.timestamp),
     )
