@@ -60,3 +60,28 @@ async def test_client_credentials_token_works(client: httpx.AsyncClient, factory
     assert me["email"] == account.admin.email
     assert me["clientId"] == account.admin.client_id
     assert "clientSecret" not in me and account.admin.client_secret not in answer.text
+
+
+async def test_truncated_and_tampered_real_tokens_are_401(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    token = account.admin.token
+    header, payload, signature = token.split(".")
+    other = await factory.account()
+    swapped = f"{header}.{other.admin.token.split('.')[1]}.{signature}"  # someone else's claims, my signature
+    for broken in (token[:-5], token[: len(token) // 2], f"{header}.{payload}", f"{header}.{payload}.", swapped):
+        answer = await client.get("/accounts/me", headers={"Authorization": f"Bearer {broken}"})
+        assert answer.status_code == 401, broken
+        assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+async def test_revoked_is_403_not_401(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    revoked = await client.post(
+        "/oauth/revoke",
+        data={"token": account.admin.token},
+        auth=(account.admin.client_id, account.admin.client_secret),
+    )
+    assert revoked.status_code == 200
+    answer = await client.get("/sites", headers=account.headers)
+    assert answer.status_code == 403 and "revoked" in answer.json()["message"]
+    assert "www-authenticate" not in answer.headers

@@ -1,0 +1,84 @@
+"""`/accounts/me` and its credentials: the caller, a new client secret, a new account secret."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import Factory
+from versicolor.core.roles import Role
+
+
+async def test_me_shows_the_caller_and_its_client_id_never_a_secret(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    editor = await factory.member(account, Role.EDITOR)
+    answer = await client.get("/accounts/me", headers=editor.headers)
+    assert answer.status_code == 200
+    me = answer.json()
+    assert me["id"] == editor.user_id and me["accountId"] == account.account_id
+    assert me["email"] == editor.email and me["role"] == "EDITOR" and me["clientId"] == editor.client_id
+    assert me["dateCreated"].endswith("Z")
+    assert editor.client_secret not in answer.text and "secret" not in answer.text.lower()
+
+
+async def test_new_credentials_are_shown_once_and_the_old_secret_and_its_tokens_stop_working(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    viewer = await factory.member(account, Role.VIEWER)  # every role may replace its own secret
+    answer = await client.post("/accounts/me/credentials", headers=viewer.headers)
+    assert answer.status_code == 200, answer.text
+    fresh = answer.json()
+    assert fresh["clientId"] == viewer.client_id and fresh["clientSecret"] != viewer.client_secret
+
+    old_token = await client.get("/accounts/me", headers=viewer.headers)
+    assert old_token.status_code == 403 and "rotated" in old_token.json()["message"]
+    old_secret = await client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": viewer.client_id, "client_secret": viewer.client_secret},
+    )
+    assert old_secret.status_code == 401 and old_secret.json()["error"] == "invalid_client"
+    new_token = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": fresh["clientId"],
+            "client_secret": fresh["clientSecret"],
+        },
+    )
+    assert new_token.status_code == 200
+    me = await client.get("/accounts/me", headers={"Authorization": f"Bearer {new_token.json()['access_token']}"})
+    assert me.status_code == 200 and fresh["clientSecret"] not in me.text
+    # Other users' tokens are untouched.
+    assert (await client.get("/accounts/me", headers=account.headers)).status_code == 200
+
+
+async def test_account_secret_rotation_is_for_admins(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    for role in (Role.EDITOR, Role.VIEWER):
+        member = await factory.member(account, role)
+        refused = await client.post("/accounts/me/account-secret", headers=member.headers)
+        assert refused.status_code == 403 and role.value in refused.json()["message"]
+    answer = await client.post("/accounts/me/account-secret", headers=account.headers)
+    assert answer.status_code == 200
+    new_secret = answer.json()["accountSecret"]
+    assert new_secret != account.account_secret
+
+    old = await client.get("/v3/edit/urls", headers={"X-Account-Secret": account.account_secret})
+    assert old.status_code == 403
+    assert old.json()["code"] == 403 and old.json()["messages"]  # the v3 error shape
+    new = await client.get("/v3/edit/urls", headers={"X-Account-Secret": new_secret})
+    assert new.status_code == 200, new.text
+
+
+async def test_a_bad_or_oversized_account_secret_is_a_v3_403(client: httpx.AsyncClient) -> None:
+    for secret in ("wrong", "x" * 5000):
+        answer = await client.get("/v3/edit/urls", headers={"X-Account-Secret": secret})
+        assert answer.status_code == 403 and answer.json()["code"] == 403
+
+
+async def test_credential_routes_need_a_token(client: httpx.AsyncClient) -> None:
+    for path in ("/accounts/me/credentials", "/accounts/me/account-secret"):
+        answer = await client.post(path)
+        assert answer.status_code == 401 and answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
