@@ -34,6 +34,8 @@ class Member:
 class TestAccount:
     """An account made for one test."""
 
+    __test__ = False  # a data class, not a test case
+
     account_id: int
     account_secret: str
     admin: Member
