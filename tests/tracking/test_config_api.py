@@ -10,8 +10,14 @@ from fastapi import FastAPI
 
 from tests.factories import Factory
 from tests.tracking.fixtures import HOST, ORIGIN, Shop, created, shop
+from versicolor.tracking.config import ConfigurationCache
 
 PAGE = {"Origin": ORIGIN}
+
+
+def expire(app: FastAPI, made: Shop) -> None:
+    """Let the process's copy of the configuration go, as the few seconds it is kept would."""
+    app.state.page_configurations.forget(made.code)
 
 
 @pytest.fixture
@@ -39,7 +45,7 @@ async def test_the_configuration_holds_what_a_page_runs(client: httpx.AsyncClien
     assert config["segments"] == []
 
 
-async def test_only_active_experiments_are_in_it(client: httpx.AsyncClient, factory: Factory, live: Shop) -> None:
+async def test_only_active_experiments_are_in_it(client: httpx.AsyncClient, live: Shop, app: FastAPI) -> None:
     draft = await created(
         client,
         live.account,
@@ -53,6 +59,7 @@ async def test_only_active_experiments_are_in_it(client: httpx.AsyncClient, fact
         f"/experiments/{live.experiment_id}", params={"action": "PAUSE"}, headers=live.account.headers
     )
     assert paused.status_code == 200
+    expire(app, live)
     assert (await client.get(live.config_path, headers=PAGE)).json()["experiments"] == []
 
 
@@ -81,11 +88,12 @@ async def test_an_unchanged_configuration_answers_304(client: httpx.AsyncClient,
     assert stale.status_code == 200 and stale.content == first.content
 
 
-async def test_a_change_gives_a_new_etag(client: httpx.AsyncClient, live: Shop) -> None:
+async def test_a_change_gives_a_new_etag(client: httpx.AsyncClient, live: Shop, app: FastAPI) -> None:
     etag = (await client.get(live.config_path, headers=PAGE)).headers["ETag"]
     lime = {"jsCode": "window.variant = 'Lime';"}
     changed = await client.patch(f"/variations/{live.variation_ids[0]}", json=lime, headers=live.account.headers)
     assert changed.status_code == 200, changed.text
+    expire(app, live)
     answer = await client.get(live.config_path, headers={**PAGE, "If-None-Match": etag})
     assert answer.status_code == 200
     assert answer.headers["ETag"] != etag
@@ -171,3 +179,24 @@ async def test_preflight_is_answered_for_enabled_hosts_only(client: httpx.AsyncC
     assert int(allowed.headers["Access-Control-Max-Age"]) > 0
     refused = await client.options(live.config_path, headers={"Origin": "https://evil.example", **asked})
     assert refused.status_code == 403
+
+
+async def test_a_change_reaches_pages_once_the_processes_copy_expires(
+    client: httpx.AsyncClient, live: Shop, app: FastAPI
+) -> None:
+    now = [1000.0]
+    kept = app.state.page_configurations
+    app.state.page_configurations = ConfigurationCache(ttl=5, clock=lambda: now[0])
+    try:
+        before = (await client.get(live.config_path, headers=PAGE)).headers["ETag"]
+        paused = await client.patch(
+            f"/experiments/{live.experiment_id}", params={"action": "PAUSE"}, headers=live.account.headers
+        )
+        assert paused.status_code == 200
+        now[0] += 4.9
+        assert (await client.get(live.config_path, headers={**PAGE, "If-None-Match": before})).status_code == 304
+        now[0] += 0.2
+        after = await client.get(live.config_path, headers={**PAGE, "If-None-Match": before})
+        assert after.status_code == 200 and after.json()["experiments"] == []
+    finally:
+        app.state.page_configurations = kept

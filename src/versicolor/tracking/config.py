@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor.core.experiments import deviations as split
 from versicolor.core.experiments import experiments as experiment_service
 from versicolor.core.experiments.lifecycle import Status
 from versicolor.db.models import Experiment, Goal, Segment, Variation
+from versicolor.tracking import sites
 from versicolor.tracking.assignment import ORIGIN_KEY, SEED
 from versicolor.tracking.sites import SiteRef
+
+DEFAULT_TTL = 5.0
+DEFAULT_MAX_ENTRIES = 10_000
 
 ASSIGNMENT = {
     "hash": "murmur3_x86_32",
@@ -48,6 +53,48 @@ class PageConfiguration:
             return True
         wanted = self.etag.removeprefix("W/")
         return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+class ConfigurationCache:
+    """One process's recently built configurations, by site code; make one per process and share it.
+
+    A warm page view then costs no database round trip at all. The price is staleness: a change to an
+    experiment reaches pages within `ttl` seconds (plus the browser's own max-age), the same bound host
+    decisions have (core.domains.authorization). Nothing needs to be told of a change: entries just expire.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = DEFAULT_TTL,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[float, SiteRef, PageConfiguration]] = {}
+
+    async def get(self, *, sessions: async_sessionmaker[AsyncSession], code: str) -> tuple[SiteRef, PageConfiguration]:
+        """The site with this code and its configuration, from the cache while fresh; NotFound for no such site."""
+        now = self._clock()
+        entry = self._entries.get(code)
+        if entry is not None and entry[0] > now:
+            return entry[1], entry[2]
+        async with sessions() as session:
+            site = await sites.by_code(session=session, code=code)
+            configuration = await build(session=session, site=site)
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # rare; bounds memory whatever codes clients send
+        self._entries[code] = (now + self.ttl, site, configuration)
+        return site, configuration
+
+    def forget(self, code: str | None = None) -> None:
+        """Drop one site's entry, or all."""
+        if code is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(code, None)
 
 
 async def build(*, session: AsyncSession, site: SiteRef) -> PageConfiguration:

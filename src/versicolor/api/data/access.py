@@ -24,6 +24,7 @@ from versicolor.api.security import authenticate
 from versicolor.core.domains.authorization import DEFAULT_FLUSH_EVERY, HostAuthorizer, Reason, authorize_host
 from versicolor.core.errors import Forbidden, Unauthenticated
 from versicolor.tracking import sites
+from versicolor.tracking.config import ConfigurationCache
 from versicolor.tracking.sites import SiteRef
 
 # Preflight answers may be reused by the browser this long (seconds).
@@ -72,8 +73,15 @@ def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str]
 
 
 def install(app: FastAPI) -> None:
-    """Give the app its process-wide cache of host decisions (the hot path of every page view)."""
+    """Give the app its process-wide caches: host decisions, and page configurations (every page view's)."""
     app.state.host_authorizer = HostAuthorizer()
+    app.state.page_configurations = ConfigurationCache()
+
+
+def configurations(request: Request) -> ConfigurationCache:
+    """The process's cache of page configurations."""
+    cache: ConfigurationCache = request.app.state.page_configurations
+    return cache
 
 
 @asynccontextmanager
@@ -107,13 +115,22 @@ async def by_token(request: Request, site_code: str) -> Access:
 
 
 async def by_page(request: Request, site_code: str, *, preflight: bool = False) -> Access:
-    """A browser's request: its page's host must be authorised for the site's account."""
-    runtime = get_runtime(request)
-    host = page_host(request)
-    async with runtime.sessions() as session, session.begin():
+    """A browser's request: the site must exist, and its page's host be authorised for the site's account."""
+    async with get_runtime(request).sessions() as session:
         site = await sites.by_code(session=session, code=site_code)
-        decision = None
-        if host is not None:
+    return await page_access(request, site, preflight=preflight)
+
+
+async def page_access(request: Request, site: SiteRef, *, preflight: bool = False) -> Access:
+    """A browser's request for a known site: its page's host must be authorised for the site's account."""
+    host = page_host(request)
+    decision = None
+    if host is not None:
+        # While the process's decision is fresh the session is never used: no connection, no round trip. A
+        # session holds a connection only inside a transaction, so one that ended (or never began) needs no
+        # close, and closing even an unused one costs a greenlet switch on this hot path.
+        session = get_runtime(request).sessions()
+        try:
             decision = await authorize_host(
                 session=session,
                 account_id=site.account_id,
@@ -121,6 +138,11 @@ async def by_page(request: Request, site_code: str, *, preflight: bool = False) 
                 authorizer=host_authorizer(request),
                 visitor_seen=not preflight,
             )
+            if session.in_transaction():
+                await session.commit()  # a first contact's new Url
+        finally:
+            if session.in_transaction():  # it failed mid-way: roll back, give the connection back
+                await session.close()
     # Refused only now, after the commit: a host's first contact keeps its new Url even when it is off.
     if decision is None:
         raise Forbidden("no page host: a browser request must carry an Origin (or Referer) header of an enabled domain")
