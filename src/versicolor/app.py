@@ -20,6 +20,7 @@ from versicolor.api.automation import segments as automation_segments
 from versicolor.api.automation import sites as automation_sites
 from versicolor.api.automation import users as automation_users
 from versicolor.api.automation import variations as automation_variations
+from versicolor.api.conventions import ratelimit
 from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
 from versicolor.api.deps import require_json
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(
         HttpsRule, required=settings.require_https, trusted_proxies=parse_networks(settings.trusted_proxies)
     )
+    ratelimit.install(app, settings)  # before anything costly: a refused request touches nothing else
     app.add_middleware(errors.UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     logging.getLogger("versicolor").setLevel(settings.log_level.upper())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from limits import parse_many
 from pydantic import Field, field_validator
@@ -26,7 +27,15 @@ class Settings(BaseSettings):
         default=60 * 60 * 24 * 30, ge=60, description="Lifetime of refresh tokens, in seconds"
     )
     rate_limits: str = Field(
-        default="50/10s;1000/1h", description="Per-token request limits, `;`-separated COUNT/WINDOW pairs"
+        default="50/10s;1000/1h",
+        description="Per-token request limits: `;`-separated COUNT/[N]UNIT windows, UNIT s, m, h or d "
+        "(e.g. 50/10s;1000/1h); empty for none",
+    )
+    redis_prefix: str = Field(
+        default="versicolor:", description="Prefix of every Redis key, so deployments or test runs can share a Redis"
+    )
+    rate_limit_redis_retry: float = Field(
+        default=5.0, gt=0, description="Seconds between attempts to reach Redis again after it failed"
     )
     require_https: bool = Field(default=True, description="Refuse plain-HTTP requests that do not come from loopback")
     trusted_proxies: str = Field(
@@ -63,4 +72,12 @@ class Settings(BaseSettings):
             parse_many(value)
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a limit like 10/minute or 30 per 10 minutes") from exc
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _windows_are_readable(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(";")):
+            if part and not re.fullmatch(r"[1-9]\d*\s*/\s*([1-9]\d*)?\s*[smhd]", part):
+                raise ValueError(f"{part!r} is not COUNT/[N]UNIT with UNIT one of s, m, h, d (e.g. 50/10s;1000/1h)")
         return value
