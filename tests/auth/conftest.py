@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis import Redis
 
 _addresses = itertools.count(1)
 
@@ -42,3 +44,16 @@ def unique_address() -> str:
     """A documentation-range address no other test uses in this run."""
     n = next(_addresses)
     return f"203.0.113.{n % 250 + 1}" if n < 250 else f"2001:db8::{n:x}"
+
+
+@pytest.fixture
+def redis_keys(redis_url: str, redis_prefix: str) -> Iterator[str]:
+    """A Redis key prefix for one test (VERSICOLOR_REDIS_PREFIX); every key under it is deleted afterwards."""
+    prefix = f"{redis_prefix}{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    redis = Redis.from_url(redis_url)
+    try:
+        for key in redis.scan_iter(match=f"{prefix}*"):
+            redis.delete(key)
+    finally:
+        redis.close()

@@ -116,21 +116,23 @@ async def test_a_cached_token_check_makes_no_database_round_trip(factory: Factor
     assert first_sight > 0 and len(statements) == first_sight, statements[first_sight:]
 
 
-async def test_with_redis_the_journal_head_is_published_for_other_workers(factory: Factory, redis_url: str) -> None:
+async def test_with_redis_the_journal_head_is_published_for_other_workers(
+    factory: Factory, redis_url: str, redis_keys: str
+) -> None:
     account = await factory.account()
     redis = Redis.from_url(redis_url)
-    key = f"versicolor:{signing_key.namespace(factory.runtime.signing_key)}:auth-journal-head"
     try:
         shared = replace(factory.runtime, redis=redis)
-        async with worker(shared, auth_sync_interval=3600) as first, worker(shared, auth_sync_interval=3600) as second:
+        options = {"auth_sync_interval": 3600, "redis_prefix": redis_keys}
+        async with worker(shared, **options) as first, worker(shared, **options) as second:
             assert (await _me(second, account.admin.token)).status_code == 200
             own = httpx.BasicAuth(account.admin.client_id, account.admin.client_secret)
             revoked = await first.post("/oauth/revoke", data={"token": account.admin.token}, auth=own)
             assert revoked.status_code == 200
-            assert int(await redis.get(key) or 0) > 0
+            prefix = signing_key.redis_prefix(redis_keys, factory.runtime.signing_key)
+            assert int(await redis.get(f"{prefix}auth-journal-head") or 0) > 0
             assert (await _me(second, account.admin.token)).status_code == 403
     finally:
-        await redis.delete(key)
         await redis.aclose()
 
 

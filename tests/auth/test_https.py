@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 from collections.abc import AsyncIterator
@@ -14,11 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.auth.certificates import self_signed
 from tests.factories import Factory
 from tests.server import run_cli, serve
 from versicolor.app import create_app
@@ -126,33 +121,6 @@ async def test_the_rule_can_be_switched_off(runtime: Runtime) -> None:
         assert (await http.get("/sites")).status_code == 401
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 @pytest.mark.server
 def test_serve_terminates_tls_itself(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/tls.db"
@@ -161,7 +129,7 @@ def test_serve_terminates_tls_itself(tmp_path: Path) -> None:
     )
     assert created.returncode == 0, created.stderr
     credentials = json.loads(created.stdout)
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     trusting = ssl.create_default_context(cafile=str(cert))
     with serve(
         ["--database-url", url, "--tls-cert", str(cert), "--tls-key", str(key)], log_dir=tmp_path, scheme="https"

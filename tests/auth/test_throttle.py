@@ -9,20 +9,23 @@ from dataclasses import replace
 import httpx
 import pytest
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
 from tests.auth.conftest import unique_address
 from tests.factories import Factory, Member
 from versicolor.app import create_app
-from versicolor.auth import signing_key
 from versicolor.runtime import Runtime
 
 Strict = Callable[[str | None], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
-def _strict_app(runtime: Runtime, redis_url: str | None = None) -> FastAPI:
+def _strict_app(runtime: Runtime, redis_url: str | None = None, redis_prefix: str = "versicolor:") -> FastAPI:
     settings = runtime.settings.model_copy(
-        update={"auth_failures_per_client": "3/minute", "auth_failures_per_address": "5/minute", "redis_url": redis_url}
+        update={
+            "auth_failures_per_client": "3/minute",
+            "auth_failures_per_address": "5/minute",
+            "redis_url": redis_url,
+            "redis_prefix": redis_prefix,
+        }
     )
     return create_app(runtime=replace(runtime, settings=settings))
 
@@ -96,20 +99,14 @@ async def test_successes_are_not_counted(strict: Strict, factory: Factory) -> No
 
 
 async def test_with_redis_the_counts_are_shared_by_every_worker(
-    runtime: Runtime, factory: Factory, redis_url: str
+    runtime: Runtime, factory: Factory, redis_url: str, redis_keys: str
 ) -> None:
     account = await factory.account()
-    first, second = _opener(_strict_app(runtime, redis_url)), _opener(_strict_app(runtime, redis_url))
+    first = _opener(_strict_app(runtime, redis_url, redis_keys))
+    second = _opener(_strict_app(runtime, redis_url, redis_keys))
     address = unique_address()
-    try:
-        async with first(address) as one, second(address) as two:
-            assert (await one.post("/oauth/token", data=_form(account.admin, "wrong"))).status_code == 401
-            assert (await two.post("/oauth/token", data=_form(account.admin, "wrong"))).status_code == 401
-            assert (await one.post("/oauth/token", data=_form(account.admin, "wrong"))).status_code == 401
-            assert (await two.post("/oauth/token", data=_form(account.admin))).status_code == 429
-    finally:
-        redis = Redis.from_url(redis_url)
-        namespace = signing_key.namespace(runtime.signing_key)
-        async for key in redis.scan_iter(match=f"*versicolor:{namespace}:auth-failures*"):
-            await redis.delete(key)
-        await redis.aclose()
+    async with first(address) as one, second(address) as two:
+        assert (await one.post("/oauth/token", data=_form(account.admin, "wrong"))).status_code == 401
+        assert (await two.post("/oauth/token", data=_form(account.admin, "wrong"))).status_code == 401
+        assert (await one.post("/oauth/token", data=_form(account.admin, "wrong"))).status_code == 401
+        assert (await two.post("/oauth/token", data=_form(account.admin))).status_code == 429

@@ -83,12 +83,12 @@ class TokenGate:
         *,
         sessions: async_sessionmaker[AsyncSession],
         redis: Redis | None,
-        namespace: str,
+        redis_prefix: str,
         sync_interval: float,
     ) -> None:
         self._sessions = sessions
         self._redis = redis
-        self._head_key = f"versicolor:{namespace}:auth-journal-head"
+        self._head_key = f"{redis_prefix}auth-journal-head"
         self._interval = sync_interval
         self._revoked: dict[str, int] = {}
         self._users: dict[int, UserSnapshot | None] = {}
@@ -106,7 +106,7 @@ class TokenGate:
         return cls(
             sessions=runtime.sessions,
             redis=runtime.redis,
-            namespace=signing_key.namespace(runtime.signing_key),
+            redis_prefix=signing_key.redis_prefix(runtime.settings.redis_prefix, runtime.signing_key),
             sync_interval=runtime.settings.auth_sync_interval,
         )
 

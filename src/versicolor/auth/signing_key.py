@@ -29,6 +29,9 @@ async def load_or_create(*, session: AsyncSession) -> str:
     return key
 
 
-def namespace(key: str) -> str:
-    """A short name for the deployment that owns `key`, for its keys in a Redis other deployments may share."""
-    return hashlib.sha256(b"versicolor-namespace:" + key.encode()).hexdigest()[:16]
+def redis_prefix(configured: str, key: str) -> str:
+    """The prefix of the auth keys in Redis: the configured prefix, then a name for the database that owns `key`.
+
+    Two deployments (or test runs) sharing one Redis and one configured prefix still never meet.
+    """
+    return f"{configured}{hashlib.sha256(b'versicolor-namespace:' + key.encode()).hexdigest()[:16]}:"

@@ -29,7 +29,7 @@ _MAX_KEY = 128
 class FailureThrottle:
     """Failed authentications per identity and per address; one per process and application."""
 
-    def __init__(self, *, per_identity: str, per_address: str, redis_url: str | None, namespace: str) -> None:
+    def __init__(self, *, per_identity: str, per_address: str, redis_url: str | None, redis_prefix: str) -> None:
         self._identity_limits: list[RateLimitItem] = parse_many(per_identity)
         self._address_limits: list[RateLimitItem] = parse_many(per_address)
         storage: Storage
@@ -37,7 +37,7 @@ class FailureThrottle:
             storage = RedisStorage(
                 f"async+{redis_url}",
                 implementation="redispy",
-                key_prefix=f"versicolor:{namespace}:auth-failures",
+                key_prefix=f"{redis_prefix}auth-failures",
                 wrap_exceptions=True,
             )
         else:
@@ -52,7 +52,7 @@ class FailureThrottle:
             per_identity=settings.auth_failures_per_client,
             per_address=settings.auth_failures_per_address,
             redis_url=settings.redis_url,
-            namespace=signing_key.namespace(runtime.signing_key),
+            redis_prefix=signing_key.redis_prefix(settings.redis_prefix, runtime.signing_key),
         )
 
     def _buckets(self, kind: str, identity: str | None, address: str | None) -> list[tuple[RateLimitItem, str, str]]:

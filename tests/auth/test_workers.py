@@ -1,0 +1,87 @@
+"""A revocation holds on every worker process of `versicolor serve --workers 2`."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server import run_cli, serve
+
+REQUESTS = 40
+# Many requests with one token: the per-token rate limit is not what these tests are about.
+UNLIMITED = {"VERSICOLOR_RATE_LIMITS": "1000000/1s"}
+
+
+def _statuses(base_url: str, token: str) -> set[int]:
+    # A new connection per request, so that the requests spread over the workers.
+    headers = {"Authorization": f"Bearer {token}", "Connection": "close"}
+    return {httpx.get(f"{base_url}/accounts/me", headers=headers).status_code for _ in range(REQUESTS)}
+
+
+def _account(database_url: str) -> dict[str, str]:
+    done = run_cli(
+        [
+            "accounts",
+            "create",
+            "--name",
+            "Workers",
+            "--email",
+            f"w-{uuid.uuid4().hex[:8]}@example.com",
+            "--json",
+            "--database-url",
+            database_url,
+        ]
+    )
+    assert done.returncode == 0, done.stderr
+    created: dict[str, str] = json.loads(done.stdout)
+    return created
+
+
+def _token(base_url: str, account: dict[str, str]) -> str:
+    answer = httpx.post(
+        f"{base_url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(account["client_id"], account["client_secret"]),
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+@pytest.mark.server
+def test_with_redis_every_worker_refuses_a_revoked_token_at_once(
+    database_url: str, redis_url: str, redis_keys: str, tmp_path: Path
+) -> None:
+    account = _account(database_url)
+    # Without the Redis signal the other worker would not look again for an hour.
+    env = {"VERSICOLOR_AUTH_SYNC_INTERVAL": "3600", "VERSICOLOR_REDIS_PREFIX": redis_keys, **UNLIMITED}
+    with serve(
+        ["--database-url", database_url, "--redis-url", redis_url, "--workers", "2"], log_dir=tmp_path, env=env
+    ) as server:
+        token = _token(server.base_url, account)
+        assert _statuses(server.base_url, token) == {200}  # both workers know the user now
+        revoked = httpx.post(
+            f"{server.base_url}/oauth/revoke",
+            data={"token": token},
+            auth=(account["client_id"], account["client_secret"]),
+        )
+        assert revoked.status_code == 200
+        assert _statuses(server.base_url, token) == {403}
+
+
+@pytest.mark.server
+def test_without_redis_other_workers_learn_within_the_sync_interval(database_url: str, tmp_path: Path) -> None:
+    account = _account(database_url)
+    env = {"VERSICOLOR_AUTH_SYNC_INTERVAL": "0.2", **UNLIMITED}
+    with serve(["--database-url", database_url, "--workers", "2"], log_dir=tmp_path, env=env) as server:
+        token = _token(server.base_url, account)
+        assert _statuses(server.base_url, token) == {200}
+        rotated = httpx.post(f"{server.base_url}/accounts/me/credentials", headers={"Authorization": f"Bearer {token}"})
+        assert rotated.status_code == 200
+        time.sleep(0.5)
+        assert _statuses(server.base_url, token) == {403}
