@@ -18,7 +18,10 @@ module adds what a report asks for (docs/results.md):
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +42,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
 
 from versicolor.db.models import TrackingConversion, TrackingExposure, TrackingVisit
@@ -47,6 +50,7 @@ from versicolor.results.request import Attribute, BreakdownType, DateInterval, F
 from versicolor.tracking import attribution
 
 CUPED_LOOKBACK = timedelta(days=14)
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 # The key of units that did not send the attribute a report is broken down by.
 UNKNOWN_KEY = "_unknown"
 
@@ -130,16 +134,37 @@ class Aggregates:
     units_per_period: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
-async def aggregate(*, session: AsyncSession, scope: Scope) -> Aggregates:
-    """Run the report's queries in the session's transaction."""
+async def aggregate(
+    *, session: AsyncSession, scope: Scope, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> Aggregates:
+    """Run the report's queries: in the session's transaction, or on PostgreSQL, given `sessions`, side by
+    side in three read-only transactions that share one snapshot (so they count the same events)."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        await _tune_postgresql(session)
     result = Aggregates()
-    await _count_units(session, scope, dialect, result)
-    await _count_visits(session, scope, dialect, result)
-    if scope.goal_ids:
-        await _sum_conversions(session, scope, dialect, result)
+    queries = [_count_units, _count_visits, *([_sum_conversions] if scope.goal_ids else [])]
+    if dialect != "postgresql" or sessions is None:
+        if dialect == "postgresql":
+            await _tune_postgresql(session)
+        for query in queries:
+            await query(session, scope, dialect, result)
+        return result
+    async with AsyncExitStack() as stack:
+        readers = [await stack.enter_async_context(sessions()) for _ in queries]
+        for reader in readers:
+            await reader.connection(
+                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            )
+        snapshot = str(await readers[0].scalar(text("SELECT pg_export_snapshot()")))
+        if not _SNAPSHOT_ID.fullmatch(snapshot):
+            raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+        for reader in readers[1:]:
+            # SET TRANSACTION SNAPSHOT takes no parameters; the id was checked above.
+            await reader.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        for reader in readers:
+            await _tune_postgresql(reader)
+        await asyncio.gather(
+            *(query(reader, scope, dialect, result) for query, reader in zip(queries, readers, strict=True))
+        )
     return result
 
 

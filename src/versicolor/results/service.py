@@ -122,8 +122,13 @@ async def _plan_inputs(
     return arms, goal_ids, splits, boundaries
 
 
-async def compute(*, session: AsyncSession, report_id: int) -> dict[str, Any] | None:
-    """Compute a WAITING report and store it READY; returns its data (None when the report is gone)."""
+async def compute(
+    *, session: AsyncSession, report_id: int, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> dict[str, Any] | None:
+    """Compute a WAITING report and store it READY; returns its data (None when the report is gone).
+
+    With `sessions`, the aggregate queries may run side by side on connections of their own.
+    """
     row = await store.load(session=session, report_id=report_id)
     if row is None:
         return None
@@ -139,7 +144,7 @@ async def compute(*, session: AsyncSession, report_id: int) -> dict[str, Any] | 
         request=request,
         periods=boundaries,
     )
-    aggregates = await aggregation.aggregate(session=session, scope=scope)
+    aggregates = await aggregation.aggregate(session=session, scope=scope, sessions=sessions)
     # Traffic to a variation that has since left the experiment is still shown, after the current ones.
     observed = sorted({arm for arm, _ in aggregates.units} - set(arms), key=int)
     plan = report.Plan(
@@ -173,7 +178,7 @@ async def run(
     """The background job of one report: compute it, then deliver it to its callback URL if it has one."""
     try:
         async with sessions() as session, session.begin():
-            data = await compute(session=session, report_id=report_id)
+            data = await compute(session=session, report_id=report_id, sessions=sessions)
     except Exception:
         log.exception("report %s could not be computed", report_id)
         async with sessions() as session, session.begin():
