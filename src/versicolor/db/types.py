@@ -25,7 +25,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         if value.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware one")
-        value = value.astimezone(UTC)
+        value = _to_millisecond(value.astimezone(UTC))
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -35,6 +35,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _to_millisecond(value: datetime) -> datetime:
+    # The APIs show timestamps to the millisecond; storing more would make a value a client read back
+    # never EQUAL to the stored one.
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC, to the millisecond (the precision every answer shows)."""
+    return _to_millisecond(datetime.now(UTC))
