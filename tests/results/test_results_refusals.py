@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import Factory
+from tests.results.dataset import history, send
 from tests.tracking.fixtures import Shop, created, shop
 from versicolor.core.roles import Principal, Role
 from versicolor.db.models import ResultReport
 from versicolor.db.types import utcnow
-from versicolor.results import store
+from versicolor.results import report, store
 from versicolor.results.request import ReportRequest
 from versicolor.runtime import Runtime
 
@@ -227,3 +228,18 @@ async def test_an_expired_report_is_not_found_and_is_purged(
             select(func.count()).select_from(ResultReport).where(ResultReport.data_code == expired)
         )
     assert left == 0
+
+
+async def test_a_breakdown_with_too_many_keys_ends_in_an_error_that_says_why(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, factory: Factory
+) -> None:
+    stocked = await shop(client, factory)
+    await send(client, stocked, history(stocked))
+    monkeypatch.setattr(report, "MAX_BREAKDOWN_KEYS", 3)
+    asked = await ask(client, stocked, {"breakdown": {"type": "INTERVAL", "interval": "DAY"}})
+    answer = await client.get(
+        "/results", params={"dataCode": asked.json()["dataCode"]}, headers=stocked.account.headers
+    )
+    body = answer.json()
+    assert body["status"] == "ERROR" and body["data"] is None
+    assert "5 keys" in body["error"] and "dateIntervals" in body["error"]

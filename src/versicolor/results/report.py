@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from versicolor import stats
+from versicolor.core.errors import Invalid
 from versicolor.results.aggregation import Aggregates, GoalSums, Units
 from versicolor.results.request import ConversionType, ReportRequest
 
 TOTAL_KEY = "_reference"
+MAX_BREAKDOWN_KEYS = 1_000
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,14 @@ def _winner(plan: Plan, analysis: stats.Analysis, main: stats.GoalResult | None)
 def build(*, plan: Plan, request: ReportRequest, aggregates: Aggregates) -> dict[str, Any]:
     """The report's `data`: every arm, breakdown key and goal, the sample ratio check and the winner."""
     keys = sorted({key for _, key in aggregates.units} - {""})
+    if len(keys) > MAX_BREAKDOWN_KEYS:
+        # Every key is a full analysis (Bayesian ones integrate numerically): an hourly breakdown of a year
+        # would keep a worker busy for minutes.
+        raise Invalid.field(
+            "breakdown",
+            f"gives {len(keys)} keys, more than the {MAX_BREAKDOWN_KEYS} a report may have; "
+            "narrow dateIntervals or choose a longer interval",
+        )
     totals: dict[str, Units] = {}
     total_sums: dict[tuple[str, int], GoalSums] = {}
     by_key_units: dict[str, dict[str, Units]] = {key: {} for key in keys}

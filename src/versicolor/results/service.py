@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from versicolor.core.errors import Invalid
+from versicolor.core.errors import DomainError, Invalid
 from versicolor.core.experiments import deviations, experiments
 from versicolor.core.experiments.lifecycle import Status
 from versicolor.core.roles import Principal, Role
@@ -179,6 +179,11 @@ async def run(
     try:
         async with sessions() as session, session.begin():
             data = await compute(session=session, report_id=report_id, sessions=sessions)
+    except DomainError as exc:
+        # What the request asked for turned out impossible once the data was seen (too many breakdown keys).
+        async with sessions() as session, session.begin():
+            await store.mark_error(session=session, report_id=report_id, reason=exc.message)
+        return
     except Exception:
         log.exception("report %s could not be computed", report_id)
         async with sessions() as session, session.begin():
