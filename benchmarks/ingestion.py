@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,15 +83,72 @@ async def send_all(base_url: str, site: Site, bodies: list[bytes]) -> tuple[floa
         return time.perf_counter() - started, latencies
 
 
-def http_rate(base_url: str, site: Site, batches: list[list[dict[str, Any]]]) -> tuple[float, float, float]:
-    """Events per second through HTTP, and the p50 and p99 batch latency in ms."""
+@dataclass
+class Run:
+    """What one HTTP run measured."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    # CPU seconds per batch, of the server process and of this database's PostgreSQL backends (None when
+    # they cannot be read: not Linux, or PostgreSQL on another host). Unlike the rate, these do not depend on
+    # what else the machine is running.
+    server_cpu_ms: float | None
+    database_cpu_ms: float | None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a local process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(database_url: str) -> list[int]:
+    """The PostgreSQL server processes serving `database_url`'s database right now."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
+def cpu_of(pids: list[int]) -> float | None:
+    """The summed CPU seconds of `pids`, or None if any cannot be read."""
+    times = [cpu_seconds(pid) for pid in pids]
+    return None if not times or None in times else sum(t for t in times if t is not None)
+
+
+def http_rate(
+    base_url: str, site: Site, batches: list[list[dict[str, Any]]], *, server_pid: int, database_url: str | None
+) -> Run:
+    """Send the batches through HTTP; the rate, batch latencies and CPU per batch."""
     warmup = [json.dumps({"events": b}).encode() for b in make_batches(site, WARMUP_BATCHES)]
     asyncio.run(send_all(base_url, site, warmup))
     bodies = [json.dumps({"events": b}).encode() for b in batches]
+    pids = asyncio.run(backend_pids(database_url)) if database_url else []
+    server_before, database_before = cpu_seconds(server_pid), cpu_of(pids)
     elapsed, latencies = asyncio.run(send_all(base_url, site, bodies))
+    server_after, database_after = cpu_seconds(server_pid), cpu_of(pids)
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return BATCH * len(batches) / elapsed, statistics.median(latencies) * 1000, p99 * 1000
+    per_batch = 1000 / len(batches)
+    return Run(
+        rate=BATCH * len(batches) / elapsed,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=p99 * 1000,
+        server_cpu_ms=(server_after - server_before) * per_batch
+        if server_before is not None and server_after is not None
+        else None,
+        database_cpu_ms=(database_after - database_before) * per_batch
+        if database_before is not None and database_after is not None
+        else None,
+    )
 
 
 async def copy_rate(database_url: str, site: Site, batches: list[list[dict[str, Any]]]) -> float:
@@ -134,31 +193,48 @@ async def copy_rate(database_url: str, site: Site, batches: list[list[dict[str, 
     return (len(visits) + len(exposures) + len(conversions)) / elapsed
 
 
-def measure(label: str, database_url: str, folder: Path, *, with_copy: bool) -> float:
-    """Run the server on `database_url`, print its rate (and the COPY baseline), return events/s."""
+def measure(label: str, database_url: str, folder: Path, *, postgresql: bool) -> float:
+    """Run the server on `database_url`, print its rate (and for PostgreSQL the COPY baseline); return events/s."""
     env = {**SERVER_ENV, "VERSICOLOR_DATABASE_URL": database_url}
     with serve(["--workers", "1"], log_dir=folder, env=env) as server:
         site = setup(server.base_url, database_url)
         batches = make_batches(site, BATCHES)
-        rate, p50, p99 = http_rate(server.base_url, site, batches)
-        print(
-            f"  {label:<11} HTTP, batches of {BATCH:,}, 1 worker, {IN_FLIGHT} in flight: "
-            f"{rate:>9,.0f} events/s   (batch p50 {p50:.0f} ms, p99 {p99:.0f} ms)"
+        run = http_rate(
+            server.base_url,
+            site,
+            batches,
+            server_pid=server.process.pid,
+            database_url=database_url if postgresql else None,
         )
-    if with_copy:
+    print(
+        f"  {label:<11} HTTP, batches of {BATCH:,}, 1 worker, {IN_FLIGHT} in flight: "
+        f"{run.rate:>9,.0f} events/s   (batch p50 {run.p50_ms:.0f} ms, p99 {run.p99_ms:.0f} ms)"
+    )
+    if run.server_cpu_ms is not None:
+        database = f", PostgreSQL backends {run.database_cpu_ms:.1f} ms" if run.database_cpu_ms is not None else ""
+        capacity = 1000 * BATCH / run.server_cpu_ms
+        print(
+            f"  {label:<11}   CPU per batch: server {run.server_cpu_ms:.1f} ms{database} "
+            f"-> the worker alone could take ~{capacity:,.0f} events/s on a core of its own"
+        )
+    if postgresql:
         baseline = asyncio.run(copy_rate(database_url, site, batches))
         print(f"  {label:<11} baseline: asyncpg COPY of the same rows:   {baseline:>9,.0f} rows/s")
-    return rate
+    return run.rate
 
 
 def main() -> None:
     """Print events/s on PostgreSQL and SQLite, beside PostgreSQL's raw COPY."""
-    print(f"{BATCHES} batches of {BATCH:,} events (after {WARMUP_BATCHES} warm-up batches)")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"{BATCHES} batches of {BATCH:,} events (after {WARMUP_BATCHES} warm-up batches); "
+        f"{os.cpu_count()} CPUs, load average {load} (other work lowers the rates, not the CPU per batch)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         with scratch_postgresql() as pg_url:
-            pg_rate = measure("PostgreSQL", pg_url, folder, with_copy=True)
-        measure("SQLite", f"sqlite:///{folder / 'bench.db'}", folder, with_copy=False)
+            pg_rate = measure("PostgreSQL", pg_url, folder, postgresql=True)
+        measure("SQLite", f"sqlite:///{folder / 'bench.db'}", folder, postgresql=False)
     verdict = "met" if pg_rate >= TARGET else "NOT met"
     print(f"  target >= {TARGET:,} events/s on PostgreSQL: {verdict}")
 

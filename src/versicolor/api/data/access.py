@@ -105,10 +105,14 @@ def host_authorizer(request: Request) -> HostAuthorizer | None:
 
 async def by_token(request: Request, site_code: str) -> Access:
     """A bearer token's request: the site must be its account's (another account's answers 404)."""
-    runtime = get_runtime(request)
-    async with runtime.sessions() as session, session.begin():
-        principal = await authenticate(request, session, runtime)
-        site = await sites.by_code(session=session, code=site_code)
+    async with get_runtime(request).sessions() as session, session.begin():
+        return await token_access(request, session, site_code)
+
+
+async def token_access(request: Request, session: AsyncSession, site_code: str) -> Access:
+    """`by_token` inside the caller's transaction (a batch of events checks its token in its own)."""
+    principal = await authenticate(request, session, get_runtime(request))
+    site = await sites.by_code(session=session, code=site_code)
     if site.account_id != principal.account_id:
         raise sites.not_found(site_code)
     return Access(site=site)
@@ -151,12 +155,9 @@ async def page_access(request: Request, site: SiteRef, *, preflight: bool = Fals
     return Access(site=site, cors=cors_headers(request, preflight=preflight))
 
 
-async def by_token_or_page(request: Request, site_code: str) -> Access:
-    """A bearer token when one is sent, else the page's host; neither is a 401."""
-    if "authorization" in request.headers:
-        return await by_token(request, site_code)
-    if page_host(request) is None:
+def require_token_or_page(request: Request) -> None:
+    """Refuse (401) a request that has neither a bearer token nor a page host."""
+    if "authorization" not in request.headers and page_host(request) is None:
         raise Unauthenticated(
             "send a bearer token (Authorization: Bearer <token>), or send from a page on an enabled domain"
         )
-    return await by_page(request, site_code)

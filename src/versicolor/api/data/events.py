@@ -34,10 +34,19 @@ async def post_events(site_code: str, request: Request) -> Response:
     """Store a batch of events, all or nothing: `{"events": [...]}` as JSON, or NDJSON (one event per line)."""
     granted: access.Access | None = None
     try:
-        granted = await access.by_token_or_page(request, site_code)
+        access.require_token_or_page(request)
+        by_token = "authorization" in request.headers
+        if not by_token:
+            # A page's host decision commits on its own: a first contact keeps its Url even if the batch fails.
+            granted = await access.by_page(request, site_code)
         body = await _read_body(request)
-        batch = events.read_batch(body, request.headers.get("content-type"))
+        # One transaction per batch; with a token, checking it shares the batch's transaction (one round trip
+        # to begin and one to commit, rather than two of each).
         async with get_runtime(request).sessions() as session, session.begin():
+            if by_token:
+                granted = await access.token_access(request, session, site_code)
+            assert granted is not None
+            batch = events.read_batch(body, request.headers.get("content-type"))
             stored = await ingestion.ingest(session=session, site=granted.site, batch=batch, now=utcnow())
     except DomainError as exc:
         return refusal(exc, granted.cors if granted else {})
