@@ -301,7 +301,9 @@ class Page(Generic[T]):
 async def fetch(*, session: AsyncSession, statement: Select[T], query: ListQuery) -> Page[T]:
     """Run `query` over `statement` (already scoped to the caller's account): one page and the total."""
     filtered = statement.where(*query.where())
-    total = await session.scalar(select(func.count()).select_from(filtered.order_by(None).subquery())) or 0
+    # Counting over the id alone spares the database from reading (SQLite: carrying) every column.
+    ids = filtered.with_only_columns(query.fields.id.column, maintain_column_froms=True).order_by(None)
+    total = await session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     if total <= query.offset:
         return Page(items=[], total=total, query=query)
     rows = await session.scalars(filtered.order_by(*query.order_by()).offset(query.offset).limit(query.per_page))
