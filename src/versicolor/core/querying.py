@@ -27,7 +27,7 @@ Rules that make SQLite and PostgreSQL answer identically (the property tests hol
   never by a locale. `EQUAL`, `IN`, `LESS`... on text are exact and case-sensitive.
 - `LIKE` and `CONTAINS` ignore the case of A-Z only. Other letters must match exactly: `lower()` folds
   non-ASCII letters on PostgreSQL (depending on the database's locale) but not on SQLite, so we fold with
-  a rule we control (`translate()` on PostgreSQL, SQLite's ASCII-only `lower()`).
+  a rule we control (`lower()` under the C collation on PostgreSQL, SQLite's ASCII-only `lower()`).
 - Nulls sort first on ASC and last on DESC; `id` ASC breaks every tie.
 - `NOT_EQUAL` and `NOT_IN` match rows whose value is null (a missing value equals nothing); every other
   comparison, `LIKE` and `CONTAINS` never match null.
@@ -687,7 +687,8 @@ def _ascii_fold_default(element: ascii_fold, compiler: SQLCompiler, **kw: Any) -
 
 @compiles(ascii_fold, "postgresql")
 def _ascii_fold_postgresql(element: ascii_fold, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"translate({compiler.process(element.clauses, **kw)}, '{_UPPER}', '{_LOWER}')"
+    # Under the C collation PostgreSQL's lower() treats only A-Z as letters, whatever the database's locale.
+    return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "C")'
 
 
 def _sortable(found: Field) -> ColumnElement[Any]:
