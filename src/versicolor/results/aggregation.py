@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Select,
@@ -37,10 +38,12 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
@@ -134,6 +137,9 @@ class Aggregates:
     units_per_period: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
+_Query = Callable[[AsyncSession, "Scope", str, "Aggregates"], Awaitable[None]]
+
+
 async def aggregate(
     *, session: AsyncSession, scope: Scope, sessions: async_sessionmaker[AsyncSession] | None = None
 ) -> Aggregates:
@@ -141,7 +147,11 @@ async def aggregate(
     side in three read-only transactions that share one snapshot (so they count the same events)."""
     dialect = session.get_bind().dialect.name
     result = Aggregates()
-    queries = [_count_units, _count_visits, *([_sum_conversions] if scope.goal_ids else [])]
+    queries: list[_Query] = [_count_units]
+    if scope.request.visitor_data:
+        queries += [_count_visits, *([_sum_conversions] if scope.goal_ids else [])]
+    else:
+        queries.append(_sum_per_visit)
     if dialect != "postgresql" or sessions is None:
         if dialect == "postgresql":
             await _tune_postgresql(session)
@@ -315,34 +325,23 @@ def _visits_per_visitor(scope: Scope, dialect: str) -> Select[Any]:
 
 
 async def _count_visits(session: AsyncSession, scope: Scope, dialect: str, result: Aggregates) -> None:
-    if scope.request.visitor_data:
-        # Only the total is shown per visitor: count the joined rows, no need to group by visitor first.
-        columns: list[Any] = [_E.variation_id.label("arm")]
-        key = _key(scope, dialect)
-        if key is not None:
-            columns.append(key.label("key"))
-        joined = (
-            select(*columns)
-            .select_from(_E)
-            .join(_V, _counted_visit(scope))
-            .where(*_visitor_conditions(scope))
-            .subquery("visits")
-        )
-        groups = _groups(joined, "arm", "key")
-        for row in await session.execute(select(*groups, func.count().label("visits")).group_by(*groups)):
-            values = row._mapping
-            units = result.units.setdefault((str(values["arm"]), _key_of_row(values, scope)), Units())
-            units.visits += int(values["visits"])
-        return
-    per_visitor = _visits_per_visitor(scope, dialect).subquery("per_visitor")
-    groups = _groups(per_visitor, "arm", "key")
-    visits = per_visitor.c.visits
-    query = select(*groups, func.sum(visits).label("visits"), func.sum(visits * visits).label("squared"))
-    for row in await session.execute(query.group_by(*groups)):
+    """Visits per arm and key (per-visitor reports show only the total: no grouping by visitor needed)."""
+    columns: list[Any] = [_E.variation_id.label("arm")]
+    key = _key(scope, dialect)
+    if key is not None:
+        columns.append(key.label("key"))
+    joined = (
+        select(*columns)
+        .select_from(_E)
+        .join(_V, _counted_visit(scope))
+        .where(*_visitor_conditions(scope))
+        .subquery("visits")
+    )
+    groups = _groups(joined, "arm", "key")
+    for row in await session.execute(select(*groups, func.count().label("visits")).group_by(*groups)):
         values = row._mapping
         units = result.units.setdefault((str(values["arm"]), _key_of_row(values, scope)), Units())
-        units.visits += int(values["visits"] or 0)
-        units.visits_squared += int(values["squared"] or 0)
+        units.visits += int(values["visits"])
 
 
 def _lookback(dialect: str) -> ColumnElement[bool]:
@@ -353,8 +352,7 @@ def _lookback(dialect: str) -> ColumnElement[bool]:
 
 
 def _conversions_per_visitor(scope: Scope, dialect: str) -> Select[Any]:
-    """One row per (visitor, goal) with a conversion: post-exposure count k, pre-exposure count, revenue,
-    and (per-visit reports) converted visits cv."""
+    """One row per (visitor, goal) with a conversion: post-exposure count k, pre-exposure count and revenue."""
     request = scope.request
     counted = and_(attribution.conversion_counts(), _in_intervals(_C.timestamp, request.date_intervals))
     # The site condition is implied by the visitor's exposure, but it lets the join use the site's index.
@@ -370,8 +368,6 @@ def _conversions_per_visitor(scope: Scope, dialect: str) -> Select[Any]:
     else:
         on.append(counted)
         columns += [func.count().label("k"), literal_column("0").label("pre"), func.sum(_C.revenue).label("revenue")]
-    if not request.visitor_data:
-        columns.append(func.count(func.distinct(case((counted, _C.visit_id), else_=None))).label("cv"))
     return (
         select(*columns)
         .select_from(_E)
@@ -398,24 +394,110 @@ async def _sum_conversions(session: AsyncSession, scope: Scope, dialect: str, re
         func.sum(k * pre).label("conversions_pre"),
         func.sum(converted * pre_converted).label("converted_pre"),
     ]
-    source: Any = per_visitor
-    if not scope.request.visitor_data:
-        visits_of = _visits_per_visitor(scope, dialect).subquery("visits_of")
-        source = per_visitor.join(visits_of, visits_of.c.visitor_code == per_visitor.c.visitor_code)
-        cv, v = per_visitor.c.cv, visits_of.c.visits
-        columns += [
-            func.sum(cv).label("converted_visits"),
-            func.sum(cv * cv).label("converted_visits_squared"),
-            func.sum(k * v).label("conversions_by_visits"),
-            func.sum(cv * v).label("converted_visits_by_visits"),
-        ]
-    for row in await session.execute(select(*groups, *columns).select_from(source).group_by(*groups)):
+    for row in await session.execute(select(*groups, *columns).group_by(*groups)):
         values = row._mapping
-        sums = GoalSums()
-        for name in _SUM_FIELDS:
-            if name in values:
-                number = values[name] or 0
-                setattr(sums, name, float(number) if name == "revenue" else int(number))
-        if scope.request.visitor_data:
-            sums.converted_visits = sums.converted_visitors
+        sums = _goal_sums(values)
+        # Per visitor, a converted unit is a converted visitor.
+        sums.converted_visits = sums.converted_visitors
         result.goals[(str(values["arm"]), _key_of_row(values, scope), int(values["goal_id"]))] = sums
+
+
+def _goal_sums(values: Any) -> GoalSums:
+    sums = GoalSums()
+    for name in _SUM_FIELDS:
+        if values.get(name) is not None:
+            setattr(sums, name, float(values[name]) if name == "revenue" else int(values[name]))
+    return sums
+
+
+def _conversions_per_visit(scope: Scope) -> Select[Any]:
+    """One row per (visitor, goal, visit) with a counted conversion: how many, and their revenue."""
+    counted = and_(attribution.conversion_counts(), _in_intervals(_C.timestamp, scope.request.date_intervals))
+    on = and_(_C.site_id == _E.site_id, _C.visitor_code == _E.visitor_code, _C.goal_id.in_(scope.goal_ids), counted)
+    columns: list[Any] = [
+        _C.visitor_code,
+        _C.goal_id,
+        _C.visit_id,
+        func.count().label("n"),
+        func.sum(_C.revenue).label("revenue"),
+    ]
+    return (
+        select(*columns)
+        .select_from(_E)
+        .join(_C, on)
+        .where(*_visitor_conditions(scope))
+        .group_by(_C.visitor_code, _C.goal_id, _C.visit_id)
+    )
+
+
+async def _sum_per_visit(session: AsyncSession, scope: Scope, dialect: str, result: Aggregates) -> None:
+    """Per-visit reports, in one statement: each visitor's visits v are counted once, then summed per arm and
+    key (sum v, sum v^2) and joined to its conversions per goal (k, converted visits cv, and k v, cv v).
+
+    Converted visits come from grouping by visit first, not from count(DISTINCT), which would sort.
+    """
+    visits = _visits_per_visitor(scope, dialect).cte("visits_of")
+    v = visits.c.visits
+    groups = _groups(visits, "arm", "key")
+    unit_part = select(
+        *groups,
+        cast(null(), BigInteger).label("goal_id"),
+        func.sum(v).label("visits"),
+        func.sum(v * v).label("visits_squared"),
+        *(cast(null(), Float if name == "revenue" else BigInteger).label(name) for name in _PER_VISIT_GOAL_SUMS),
+    ).group_by(*groups)
+    statement: Any = unit_part
+    if scope.goal_ids:
+        per_visit = _conversions_per_visit(scope).subquery("per_visit")
+        per_goal = (
+            select(
+                per_visit.c.visitor_code,
+                per_visit.c.goal_id,
+                func.sum(per_visit.c.n).label("k"),
+                func.count().label("cv"),
+                func.sum(per_visit.c.revenue).label("revenue"),
+            )
+            .group_by(per_visit.c.visitor_code, per_visit.c.goal_id)
+            .subquery("per_goal")
+        )
+        k, cv = per_goal.c.k, per_goal.c.cv
+        goal_part = (
+            select(
+                *groups,
+                per_goal.c.goal_id,
+                cast(null(), BigInteger).label("visits"),
+                cast(null(), BigInteger).label("visits_squared"),
+                func.count().label("converted_visitors"),
+                func.sum(k).label("conversions"),
+                func.sum(k * k).label("conversions_squared"),
+                func.sum(cast(per_goal.c.revenue, Float)).label("revenue"),
+                func.sum(cv).label("converted_visits"),
+                func.sum(cv * cv).label("converted_visits_squared"),
+                func.sum(k * v).label("conversions_by_visits"),
+                func.sum(cv * v).label("converted_visits_by_visits"),
+            )
+            .select_from(per_goal.join(visits, visits.c.visitor_code == per_goal.c.visitor_code))
+            .group_by(*groups, per_goal.c.goal_id)
+        )
+        statement = union_all(unit_part, goal_part)
+    for row in await session.execute(statement):
+        values = row._mapping
+        arm_key = (str(values["arm"]), _key_of_row(values, scope))
+        if values["goal_id"] is None:
+            units = result.units.setdefault(arm_key, Units())
+            units.visits += int(values["visits"] or 0)
+            units.visits_squared += int(values["visits_squared"] or 0)
+        else:
+            result.goals[(*arm_key, int(values["goal_id"]))] = _goal_sums(values)
+
+
+_PER_VISIT_GOAL_SUMS = (
+    "converted_visitors",
+    "conversions",
+    "conversions_squared",
+    "revenue",
+    "converted_visits",
+    "converted_visits_squared",
+    "conversions_by_visits",
+    "converted_visits_by_visits",
+)
