@@ -1,7 +1,8 @@
 """Storing a batch of events: every event checked against the site's experiments and goals, then all of it
 written in the caller's one transaction, or none of it (CONTRACT §11).
 
-Set-based writes (one executemany per table) keep a batch of thousands of events to a few statements:
+Set-based writes keep a batch of thousands of events to one statement per table (PostgreSQL: INSERT ...
+SELECT FROM json_to_recordset; SQLite: one executemany):
 
 - visits and conversions: INSERT ... ON CONFLICT (site, event id) DO NOTHING, so a replayed event is stored
   once;
