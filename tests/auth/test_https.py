@@ -98,6 +98,13 @@ async def test_trusted_proxies_and_what_they_forward(
     assert answer.status_code == (401 if served else 403), answer.text
 
 
+async def test_a_trusted_proxy_on_this_machine_must_say_https(runtime: Runtime) -> None:
+    async with caller(runtime, "127.0.0.1", trusted_proxies="127.0.0.1") as http:
+        assert (await http.get("/sites")).status_code == 403
+        assert (await http.get("/sites", headers={"X-Forwarded-Proto": "http"})).status_code == 403
+        assert (await http.get("/sites", headers={"X-Forwarded-Proto": "https"})).status_code == 401
+
+
 async def test_the_forwarded_client_address_is_the_one_throttled(runtime: Runtime, factory: Factory) -> None:
     account = await factory.account()
     bad = {"grant_type": "client_credentials", "client_id": "guess", "client_secret": "x"}

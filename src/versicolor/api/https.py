@@ -2,10 +2,11 @@
 
 Allowed: requests over TLS (`serve --tls-cert/--tls-key`); requests from a loopback address (local
 development); and requests from a trusted proxy (`VERSICOLOR_TRUSTED_PROXIES`) whose `X-Forwarded-Proto`
-says `https`. For those, the request continues as `https` and its client address becomes the nearest
-untrusted address of `X-Forwarded-For`, so that per-address limits see real clients, not the proxy.
-Health probes (`/healthz`, `/readyz`) are exempt: they carry nothing secret, and load balancers send them in
-plain HTTP. Everything else gets a 403 that says HTTPS is required.
+says `https`. Those continue as `https`, with the client address taken from `X-Forwarded-For` (the nearest
+untrusted one), so that per-address limits see real clients, not the proxy. A trusted proxy's word decides
+even when it connects from loopback: a reverse proxy on this machine must be listed, or every request it
+forwards would pass as local. Health probes (`/healthz`, `/readyz`) are exempt: they carry nothing secret,
+and load balancers send them in plain HTTP. Everything else gets a 403 that says HTTPS is required.
 """
 
 from __future__ import annotations
@@ -54,23 +55,34 @@ class HttpsRule:
         self.app = app
         self.required = required
         self.trusted = tuple(trusted_proxies)
+        self._peers: dict[str, tuple[bool, bool]] = {}
 
     def _is_trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
         return address is not None and any(address in network for network in self.trusted)
+
+    def _peer(self, host: str) -> tuple[bool, bool]:
+        """Whether a peer address is loopback, and whether it is a trusted proxy (remembered: clients return)."""
+        known = self._peers.get(host)
+        if known is None:
+            address = _address(host)
+            known = (address is not None and address.is_loopback, self._is_trusted(address))
+            if len(self._peers) >= 4096:
+                self._peers.clear()
+            self._peers[host] = known
+        return known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        peer = _address(client[0]) if client else None
-        if self._is_trusted(peer):
-            scope = self._forwarded(scope)
-        if not self.required or scope.get("scheme") == "https" or scope["path"] in _EXEMPT:
-            await self.app(scope, receive, send)
-            return
         # No client address means a Unix socket: local by construction.
-        if client is None or (peer is not None and peer.is_loopback):
+        loopback, trusted = self._peer(client[0]) if client else (True, False)
+        if trusted:
+            # A trusted proxy speaks for its clients, also from loopback (a reverse proxy on this machine).
+            scope = self._forwarded(scope)
+            loopback = False
+        if not self.required or loopback or scope.get("scheme") == "https" or scope["path"] in _EXEMPT:
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, receive, send)

@@ -31,7 +31,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor.auth import signing_key
-from versicolor.auth.tokens import AccessClaims
+from versicolor.auth.tokens import AccessClaims, Verifier
 from versicolor.core.errors import Forbidden
 from versicolor.db.models import ApiCredential, AuthChange, AuthJournalHead, User
 from versicolor.db.models import oauth as journal
@@ -82,11 +82,13 @@ class TokenGate:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
+        key: str,
         redis: Redis | None,
         redis_prefix: str,
         sync_interval: float,
     ) -> None:
         self._sessions = sessions
+        self._verifier = Verifier(key)
         self._redis = redis
         self._head_key = f"{redis_prefix}auth-journal-head"
         self._interval = sync_interval
@@ -98,6 +100,8 @@ class TokenGate:
         self._published = 0  # the highest head we know Redis holds
         self._pruned_at = float("-inf")
         self._redis_failing_since: float | None = None
+        self._next_get: asyncio.Future[int | None] | None = None
+        self._gets: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -105,10 +109,16 @@ class TokenGate:
         """The gate of a running service."""
         return cls(
             sessions=runtime.sessions,
+            key=runtime.signing_key,
             redis=runtime.redis,
             redis_prefix=signing_key.redis_prefix(runtime.settings.redis_prefix, runtime.signing_key),
             sync_interval=runtime.settings.auth_sync_interval,
         )
+
+    async def check(self, token: str) -> tuple[AccessClaims, UserSnapshot]:
+        """A bearer token's claims and its user: Unauthenticated if forged or expired, Forbidden if revoked."""
+        claims = self._verifier.verify(token)
+        return claims, await self.admit(claims)
 
     async def admit(self, claims: AccessClaims) -> UserSnapshot:
         """The current state of the token's user; raises Forbidden if the token was revoked."""
@@ -240,18 +250,32 @@ class TokenGate:
         return user
 
     async def _remote_head(self) -> int | None:
+        # Checks that start before a GET is sent share it: its answer is at least as new as each of them
+        # needs. A GET sent earlier could predate a revocation they must see, so they never join that one.
+        batch = self._next_get
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._next_get = loop.create_future()
+            task = loop.create_task(self._get_head(batch))  # runs after the checks already scheduled in this turn
+            self._gets.add(task)
+            task.add_done_callback(self._gets.discard)
+        return await asyncio.shield(batch)
+
+    async def _get_head(self, batch: asyncio.Future[int | None]) -> None:
         assert self._redis is not None
+        if self._next_get is batch:
+            self._next_get = None  # checks from now on need a GET sent after them
+        head: int | None = None
         try:
             value = await self._redis.get(self._head_key)
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)
-            return None
-        self._redis_failing_since = None
-        if value is None:
-            return None
-        head = int(value)
-        self._published = max(self._published, head)
-        return head
+        else:
+            self._redis_failing_since = None
+            if value is not None:
+                head = int(value)
+                self._published = max(self._published, head)
+        batch.set_result(head)
 
     async def _publish_head(self) -> None:
         if self._redis is None:
