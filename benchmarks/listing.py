@@ -4,9 +4,10 @@ In one process over HTTP (httpx's ASGI transport: the whole app, no network), on
 and (when it answers) PostgreSQL. Figures, p50 / p99 latency and requests per second, for:
 - baseline: `GET /goals?perPage=200`, no filter, sorted by id (the same run, the same table);
 - filtered: `status EQUAL ACTIVE` and `type IN [CLICK, URL]`, sorted by `dateCreated DESC`, perPage=200;
-- filtered again after adding the index the filtered query needs, (account_id, status, date_created, type):
-  it yields rows already in dateCreated order, so the page is read in index order and not sorted (created
-  here on the scratch database);
+- filtered again after adding the indexes the filtered query needs (created here on the scratch database):
+  (account_id, status, type, date_created), from which the count is read without touching the table, and
+  (account_id, date_created), which yields the page already in dateCreated order instead of sorting every
+  match;
 - a text search (`name CONTAINS "42"`), which no index serves: the cost of a scan, for scale.
 Every answer also counts the rows on all pages (X-Total-Count). Target: filtered under 25 ms p50 on PostgreSQL.
 """
@@ -36,7 +37,10 @@ from versicolor.settings import Settings
 GOALS = 100_000
 REQUESTS = 200
 TYPES = ["CLICK", "URL", "PAGE_VIEWS", "CUSTOM", "SCROLL", "TIME_SPENT"]
-INDEX = "ix_bench_goals_account_status_created_type"
+INDEXES = {
+    "ix_bench_goals_account_status_type_created": "(account_id, status, type, date_created)",
+    "ix_bench_goals_account_created": "(account_id, date_created)",
+}
 
 FILTERED = {
     "perPage": "200",
@@ -132,9 +136,8 @@ async def measure(database_url: str) -> dict[str, tuple[float, float, float, int
             http.headers["Authorization"] = f"Bearer {token}"
             figures = {"baseline": await _run(http, BASELINE), "filtered": await _run(http, FILTERED)}
             async with runtime.engine.begin() as connection:
-                await connection.execute(
-                    text(f"CREATE INDEX {INDEX} ON goals (account_id, status, date_created, type)")
-                )
+                for name, columns in INDEXES.items():
+                    await connection.execute(text(f"CREATE INDEX {name} ON goals {columns}"))
             await _analyze(runtime)
             figures["filtered, indexed"] = await _run(http, FILTERED)
             figures["contains scan"] = await _run(http, SCAN)
