@@ -142,3 +142,31 @@ def test_apps_create_refuses_bad_input_in_one_line(database_url: str, args: list
     done = run_cli(["apps", "create", *args, "--database-url", database_url])
     assert done.returncode == 1
     assert message in done.stderr.replace("\n", " ") and "Traceback" not in done.stderr
+
+
+async def test_applications_take_the_list_language(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    for name in ("Gamma", "Alpha", "Beta"):
+        await register_app(factory.runtime, account.account_id, name=name)
+    by_name = await client.get(
+        "/applications",
+        params={"sort": json.dumps([{"field": "name", "direction": "DESC"}]), "perPage": 2},
+        headers=account.headers,
+    )
+    assert by_name.status_code == 200, by_name.text
+    assert [a["name"] for a in by_name.json()] == ["Gamma", "Beta"]
+    assert by_name.headers["x-total-count"] == "3" and 'rel="next"' in by_name.headers["link"]
+    searched = await client.post(
+        "/applications/search",
+        json={"filter": [{"field": "name", "operator": "CONTAINS", "parameters": ["ph"]}]},
+        headers=account.headers,
+    )
+    assert [a["name"] for a in searched.json()] == ["Alpha"]
+    secret = await client.get(
+        "/applications",
+        params={"filter": json.dumps([{"field": "clientSecret", "operator": "EQUAL", "parameters": ["x"]}])},
+        headers=account.headers,
+    )
+    assert secret.status_code == 400 and "Cannot filter or sort by given field: clientSecret" in secret.text
+    viewer = await factory.member(account, Role.VIEWER)
+    assert (await client.post("/applications/search", json={}, headers=viewer.headers)).status_code == 403

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.auth import revocation
@@ -76,19 +76,14 @@ async def create(*, session: AsyncSession, account_id: int, name: str, redirect_
     return NewApp(app=app, client_secret=client_secret)
 
 
-async def list_apps(*, session: AsyncSession, principal: Principal) -> Sequence[PartnerApp]:
-    """The applications the caller's account registered."""
-    rows = await session.scalars(
-        select(PartnerApp).where(PartnerApp.account_id == principal.account_id).order_by(PartnerApp.id)
-    )
-    return rows.all()
+def scoped(principal: Principal) -> Select[PartnerApp]:
+    """Every application the caller's account registered, as a query to refine."""
+    return select(PartnerApp).where(PartnerApp.account_id == principal.account_id)
 
 
 async def get(*, session: AsyncSession, principal: Principal, app_id: int) -> PartnerApp:
     """An application of the caller's account."""
-    app = await session.scalar(
-        select(PartnerApp).where(PartnerApp.id == app_id, PartnerApp.account_id == principal.account_id)
-    )
+    app = await session.scalar(scoped(principal).where(PartnerApp.id == app_id))
     if app is None:
         raise NotFound.object("application", app_id)
     return app

@@ -6,16 +6,35 @@ request; here an account's ADMINs see them and delete them. Deleting one revokes
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
+from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs, token_gate
 from versicolor.auth import apps
+from versicolor.core import querying
+from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
+from versicolor.db.models import PartnerApp
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 ADMIN = needs(Permission.ADMIN)
+
+# Every scalar field AppOut shows; the secret is never shown, so never searchable either.
+APP_FIELDS = Fields(
+    {
+        "id": PartnerApp.id,
+        "name": PartnerApp.name,
+        "clientId": PartnerApp.client_id,
+        "dateCreated": PartnerApp.date_created,
+    },
+    unsearchable=("clientSecret", "secretHash"),
+)
+AppQuery = Annotated[ListQuery, Depends(listing.query_params(APP_FIELDS))]
+AppSearch = Annotated[ListQuery, Depends(listing.search_body(APP_FIELDS))]
 
 
 class AppOut(CamelOut):
@@ -28,10 +47,28 @@ class AppOut(CamelOut):
     date_created: Timestamp
 
 
+async def _answer(
+    request: Request, response: Response, session: DbSession, caller: Caller, query: ListQuery
+) -> list[AppOut]:
+    page = await querying.fetch(session=session, statement=apps.scoped(caller), query=query)
+    listing.set_headers(request, response, page)
+    return [AppOut.model_validate(app) for app in page.items]
+
+
 @router.get("", openapi_extra=ADMIN)
-async def list_applications(session: DbSession, caller: Caller) -> list[AppOut]:
-    """The partner applications of the caller's account."""
-    return [AppOut.model_validate(app) for app in await apps.list_apps(session=session, principal=caller)]
+async def list_applications(
+    query: AppQuery, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[AppOut]:
+    """The partner applications of the caller's account, one page: `page`, `perPage`, `filter`, `sort`."""
+    return await _answer(request, response, session, caller, query)
+
+
+@router.post("/search", openapi_extra=ADMIN)
+async def search_applications(
+    query: AppSearch, request: Request, response: Response, session: DbSession, caller: Caller
+) -> list[AppOut]:
+    """The same as `GET /applications`, with the query in a JSON body."""
+    return await _answer(request, response, session, caller, query)
 
 
 @router.get("/{app_id}", openapi_extra=ADMIN)
