@@ -186,7 +186,10 @@ class Fields:
             self.by_name[name] = Field(name=name, column=expression, kind=kind, choices=choices, nullable=nullable)
         if "id" not in self.by_name:
             raise TypeError("a resource's Fields must declare `id`: it breaks ties in every sort")
+        # Listed so that a reader sees they were left out on purpose; they answer like unknown names.
         self.unsearchable = frozenset(unsearchable)
+        if self.unsearchable & set(self.by_name):
+            raise TypeError(f"fields both searchable and not: {sorted(self.unsearchable & set(self.by_name))}")
         self.optional = frozenset(optional)
 
     @property
@@ -306,7 +309,8 @@ async def fetch(*, session: AsyncSession, statement: Select[T], query: ListQuery
     total = await session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     if total <= query.offset:
         return Page(items=[], total=total, query=query)
-    rows = await session.scalars(filtered.order_by(*query.order_by()).offset(query.offset).limit(query.per_page))
+    ordered = filtered.order_by(None).order_by(*query.order_by())  # the client's order, not the statement's
+    rows = await session.scalars(ordered.offset(query.offset).limit(query.per_page))
     return Page(items=list(rows), total=total, query=query)
 
 

@@ -62,16 +62,12 @@ class Window:
 
     limit: int
     seconds: int
-    text: str  # as configured, for messages: "50/10s"
-
-    @property
-    def item(self) -> RateLimitItem:
-        """The `limits` item of this window."""
-        return RateLimitItemPerSecond(self.limit, self.seconds)
+    span: str  # the window in words, as configured: "10 seconds", "1 hour"
+    item: RateLimitItem  # the same window for the `limits` library
 
     def describe(self) -> str:
         """In words: "50 requests in 10 seconds"."""
-        return f"{self.limit} requests in {self.seconds} second{'s' if self.seconds != 1 else ''}"
+        return f"{self.limit} request{'s' if self.limit != 1 else ''} in {self.span}"
 
 
 def parse_windows(text: str) -> list[Window]:
@@ -86,7 +82,9 @@ def parse_windows(text: str) -> list[Window]:
         count, multiple, unit = int(match[1]), int(match[2] or 1), match[3]
         if count < 1 or multiple < 1:
             raise ValueError(f"rate limit {part.strip()!r} needs a count and a window of at least 1")
-        windows.append(Window(limit=count, seconds=multiple * _UNITS[unit], text=part.strip()))
+        seconds = multiple * _UNITS[unit]
+        span = f"{multiple} {_UNIT_NAMES[unit]}{'s' if multiple != 1 else ''}"
+        windows.append(Window(limit=count, seconds=seconds, span=span, item=RateLimitItemPerSecond(count, seconds)))
     # Shortest first: it is the one usually full, so a refused request touches as little as possible.
     return sorted(windows, key=lambda w: w.seconds)
 
