@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -373,3 +374,15 @@ async def test_timestamps_in_iso_format_with_zones_are_normalised(
     async with runtime.sessions() as session:
         at = await session.scalar(select(TrackingVisit.timestamp).where(TrackingVisit.site_id == live.site_id))
     assert at == moment
+
+
+async def test_a_retry_racing_its_original_is_stored_once(
+    client: httpx.AsyncClient, live: Shop, runtime: Runtime
+) -> None:
+    events = [visit(f"racer-{n}") for n in range(300)] + [conversion(live.goal_id, f"racer-{n}") for n in range(300)]
+    events += [exposure(live.experiment_id, live.variation_ids[n % 2], f"racer-{n}") for n in range(300)]
+    answers = await asyncio.gather(
+        send(client, live, events), send(client, live, list(reversed(events))), send(client, live, events[::2])
+    )
+    assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
+    assert await stored(runtime, live.site_id) == {"visits": 300, "exposures": 300, "conversions": 300}

@@ -122,6 +122,11 @@ async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event]
             if earlier is None or event.timestamp < earlier.timestamp:
                 first_exposures[key] = event
     exposures = list(first_exposures.values())
+    # Rows go in key order, so two batches that share keys (a client's retry racing its original) take their
+    # row locks in the same order and wait for each other instead of deadlocking.
+    visits.sort(key=_by_event_id)
+    conversions.sort(key=_by_event_id)
+    exposures.sort(key=_by_exposure_key)
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
         for sql, rows, make in (
@@ -141,6 +146,14 @@ async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event]
             if rows:
                 await session.execute(statement, [{**_row(site, e, now), **extra(e)} for e in rows])
     return Stored(received=len(events), visits=len(visits), exposures=len(exposures), conversions=len(conversions))
+
+
+def _by_event_id(event: Event) -> str:
+    return event.id
+
+
+def _by_exposure_key(event: Event) -> tuple[int, str]:
+    return (event.experiment_id or 0, event.visitor_code)
 
 
 # PostgreSQL: one INSERT ... SELECT FROM json_to_recordset($1) per table. The rows travel as ONE JSON text
