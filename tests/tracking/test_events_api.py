@@ -386,3 +386,20 @@ async def test_a_retry_racing_its_original_is_stored_once(
     )
     assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
     assert await stored(runtime, live.site_id) == {"visits": 300, "exposures": 300, "conversions": 300}
+
+
+async def test_text_that_cannot_be_stored_is_refused_not_failed(
+    client: httpx.AsyncClient, live: Shop, runtime: Runtime
+) -> None:
+    events = [visit("\ud800"), visit(customData={"1": 2**70}), conversion(live.goal_id, customData={"2": ["\udfff"]})]
+    body = json.dumps({"events": events})  # ASCII, with \u escapes: how a lone surrogate travels in JSON
+    answer = await client.post(
+        live.events_path, content=body, headers={**live.account.headers, "Content-Type": "application/json"}
+    )
+    assert set(details(answer)) == {
+        "events[0].visitorCode",
+        "events[0].visitId",
+        "events[1].customData.1",
+        "events[2].customData.2",
+    }
+    assert await stored(runtime, live.site_id) == {"visits": 0, "exposures": 0, "conversions": 0}

@@ -262,7 +262,7 @@ def _show(value: Any) -> str:
 
 def _text(item: Mapping[str, Any], name: str, limit: int, found: list[tuple[str, str]]) -> str | None:
     value = item.get(name)
-    if type(value) is str and 0 < len(value) <= limit and not value.isspace():
+    if type(value) is str and 0 < len(value) <= limit and not value.isspace() and _unicode_ok(value):
         return value  # the usual case, decided in one test
     if value is None:
         found.append((name, "is required"))
@@ -276,7 +276,21 @@ def _text(item: Mapping[str, Any], name: str, limit: int, found: list[tuple[str,
     if len(value) > limit:
         found.append((name, f"must be at most {limit} characters (got {len(value)})"))
         return None
+    if not _unicode_ok(value):
+        found.append((name, "holds an unpaired surrogate escape (\\ud800-\\udfff), which is not text"))
+        return None
     return value
+
+
+def _unicode_ok(text: str) -> bool:
+    """Whether `text` can be stored: JSON's \\u escapes can make a lone surrogate, which UTF-8 cannot hold."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _identifier(item: Mapping[str, Any], name: str, least: int, found: list[tuple[str, str]]) -> int | None:
@@ -389,7 +403,8 @@ def _custom_data(value: Any, found: list[tuple[str, str]]) -> dict[str, Any] | N
                 (
                     f"customData.{key}",
                     "must be a string, number or boolean; a list of them (LIST); or an object of counts "
-                    f"(COUNT_LIST); at most {MAX_CUSTOM_VALUES} values of {MAX_CUSTOM_TEXT} characters",
+                    f"(COUNT_LIST); at most {MAX_CUSTOM_VALUES} values of {MAX_CUSTOM_TEXT} characters; "
+                    "integers within 64 bits",
                 )
             )
     return value
@@ -397,9 +412,11 @@ def _custom_data(value: Any, found: list[tuple[str, str]]) -> dict[str, Any] | N
 
 def _custom_scalar_ok(value: Any) -> bool:
     if isinstance(value, str):
-        return len(value) <= MAX_CUSTOM_TEXT
-    if isinstance(value, bool | int):
+        return len(value) <= MAX_CUSTOM_TEXT and _unicode_ok(value)
+    if isinstance(value, bool):
         return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63  # what the database's JSON (and our encoder) holds exactly
     return isinstance(value, float) and math.isfinite(value)
 
 
@@ -408,7 +425,11 @@ def _custom_value_ok(value: Any) -> bool:
         return len(value) <= MAX_CUSTOM_VALUES and all(_custom_scalar_ok(v) for v in value)
     if isinstance(value, dict):
         return len(value) <= MAX_CUSTOM_VALUES and all(
-            len(k) <= MAX_CUSTOM_TEXT and isinstance(n, int) and not isinstance(n, bool) and n >= 0
+            len(k) <= MAX_CUSTOM_TEXT
+            and _unicode_ok(k)
+            and isinstance(n, int)
+            and not isinstance(n, bool)
+            and 0 <= n < 2**63
             for k, n in value.items()
         )
     return _custom_scalar_ok(value)
