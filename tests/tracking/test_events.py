@@ -81,6 +81,9 @@ def test_ndjson_event_problems_name_index_and_line() -> None:
         (b'{"events": []}', "application/json", "events", "empty"),
         (b"", "application/x-ndjson", "events", "empty"),
         (b"\xff\xfe", "application/json", "body", "not valid JSON"),
+        (b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "application/json", "body", "too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/x-ndjson", "line 1", "too deeply"),
+        (b'{"events": [' + b"9" * 5000 + b"]}", "application/json", "body", "not valid JSON"),
     ],
 )
 def test_a_body_that_is_not_a_batch_is_refused(body: bytes, content_type: str, field: str, says: str) -> None:

@@ -166,6 +166,7 @@ async def test_only_a_token_of_the_sites_account_may_ask(client: httpx.AsyncClie
         ({"country": "FRA"}, "country"),
         ({"newVisitor": "maybe"}, "newVisitor"),
         ({"customData": "{not json"}, "customData"),
+        ({"customData": "[" * 20_000}, "customData"),
         ({"customData": json.dumps({"tier": "gold"})}, "customData.tier"),
     ],
 )

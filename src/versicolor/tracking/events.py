@@ -139,11 +139,16 @@ def read_batch(body: bytes, content_type: str | None) -> Batch:
     return batch
 
 
+_TOO_DEEP = "nests arrays or objects too deeply to read; an event is a flat object"
+
+
 def _read_json(body: bytes) -> Batch:
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid.field("body", f"is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise Invalid.field("body", _TOO_DEEP) from None
     if not isinstance(document, dict) or "events" not in document:
         raise Invalid.field("body", 'must be a JSON object {"events": [...]}')
     unknown = sorted(set(document) - {"events"})
@@ -166,6 +171,8 @@ def _read_ndjson(body: bytes) -> Batch:
             lines.append(number)
         except (ValueError, UnicodeDecodeError) as exc:
             problems.append(Detail(f"line {number}", f"is not valid JSON ({exc})"))
+        except RecursionError:
+            problems.append(Detail(f"line {number}", _TOO_DEEP))
         if len(items) + len(problems) > MAX_EVENTS:
             break  # read_batch refuses the size; no need to parse the rest
     if problems:

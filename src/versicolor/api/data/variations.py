@@ -82,6 +82,6 @@ def _custom_data(raw: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Invalid.field("customData", 'must be a JSON object by custom data index, e.g. {"3": "gold"}') from None
     return events.read_custom_data(value)
