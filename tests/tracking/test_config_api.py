@@ -165,8 +165,9 @@ async def test_a_new_subdomain_of_a_subdomain_url_is_enabled_on_first_contact(
     assert {u["host"]: u["enabled"] for u in urls}["eu.shop.example"] == "on"
 
 
-async def test_an_unknown_site_is_not_found(client: httpx.AsyncClient) -> None:
-    answer = await client.get("/data/v1/sites/nosuchsite/config", headers=PAGE)
+@pytest.mark.parametrize("code", ["nosuchsite", "nul%00code", "x" * 500])
+async def test_an_unknown_site_is_not_found(client: httpx.AsyncClient, code: str) -> None:
+    answer = await client.get(f"/data/v1/sites/{code}/config", headers=PAGE)
     assert answer.status_code == 404
 
 

@@ -148,6 +148,8 @@ def test_a_body_over_the_byte_limit_is_refused() -> None:
         ({"customData": {"1": "\ud800"}}, "customData.1", "string"),
         ({"visitorCode": "caf\u00e9 \ud83e"}, "visitorCode", "surrogate"),
         ({"id": "\udc00"}, "id", "surrogate"),
+        ({"visitId": "a\u0000b"}, "visitId", "NUL"),
+        ({"customData": {"1": "a\u0000"}}, "customData.1", "string"),
         ({"customData": {"1": {"gold": -1}}}, "customData.1", "COUNT_LIST"),
         ({"goalId": 3}, "goalId", "CONVERSION events only"),
         ({"experimentId": 3}, "experimentId", "EXPOSURE events only"),

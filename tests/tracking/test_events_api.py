@@ -28,6 +28,8 @@ from versicolor.db.models import TrackingConversion, TrackingExposure, TrackingV
 from versicolor.runtime import Runtime
 from versicolor.tracking.events import MAX_EVENTS
 
+PAGE_ORIGIN = {"Origin": ORIGIN}
+
 
 @pytest.fixture
 async def live(client: httpx.AsyncClient, factory: Factory) -> Shop:
@@ -245,6 +247,9 @@ async def test_an_unknown_site_is_not_found(client: httpx.AsyncClient, live: Sho
     by_page = await client.post(path, json={"events": [visit()]}, headers={"Origin": ORIGIN})
     assert (by_token.status_code, by_page.status_code) == (404, 404)
     assert "zzzzzzzzzz" in by_token.json()["message"]
+    for made_up in ("nul%00code", "x" * 500, "caf%C3%A9", "%ED%A0%80"):
+        answer = await client.post(f"/data/v1/sites/{made_up}/events", json={"events": [visit()]}, headers=PAGE_ORIGIN)
+        assert answer.status_code == 404, (made_up, answer.text)
 
 
 async def test_another_accounts_token_finds_no_site(
@@ -391,7 +396,12 @@ async def test_a_retry_racing_its_original_is_stored_once(
 async def test_text_that_cannot_be_stored_is_refused_not_failed(
     client: httpx.AsyncClient, live: Shop, runtime: Runtime
 ) -> None:
-    events = [visit("\ud800"), visit(customData={"1": 2**70}), conversion(live.goal_id, customData={"2": ["\udfff"]})]
+    events = [
+        visit("\ud800"),
+        visit(customData={"1": 2**70}),
+        conversion(live.goal_id, customData={"2": ["\udfff"]}),
+        visit(visitId="nul\u0000inside"),
+    ]
     body = json.dumps({"events": events})  # ASCII, with \u escapes: how a lone surrogate travels in JSON
     answer = await client.post(
         live.events_path, content=body, headers={**live.account.headers, "Content-Type": "application/json"}
@@ -401,5 +411,6 @@ async def test_text_that_cannot_be_stored_is_refused_not_failed(
         "events[0].visitId",
         "events[1].customData.1",
         "events[2].customData.2",
+        "events[3].visitId",
     }
     assert await stored(runtime, live.site_id) == {"visits": 0, "exposures": 0, "conversions": 0}

@@ -179,8 +179,11 @@ async def test_bad_attributes_are_named(
     assert field in [d["field"] for d in answer.json()["details"]]
 
 
-async def test_a_blank_visitor_code_is_refused(client: httpx.AsyncClient, factory: Factory) -> None:
+@pytest.mark.parametrize("visitor", ["%20", "nul%00code", "x" * 256])
+async def test_a_visitor_code_that_is_not_one_is_refused(
+    client: httpx.AsyncClient, factory: Factory, visitor: str
+) -> None:
     made = await shop(client, factory, activate=False)
-    answer = await client.get(path(made, "%20"), headers=made.account.headers)
+    answer = await client.get(path(made, visitor), headers=made.account.headers)
     assert answer.status_code == 400
     assert answer.json()["details"][0]["field"] == "visitorCode"

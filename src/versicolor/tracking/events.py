@@ -269,7 +269,7 @@ def _show(value: Any) -> str:
 
 def _text(item: Mapping[str, Any], name: str, limit: int, found: list[tuple[str, str]]) -> str | None:
     value = item.get(name)
-    if type(value) is str and 0 < len(value) <= limit and not value.isspace() and _unicode_ok(value):
+    if type(value) is str and 0 < len(value) <= limit and not value.isspace() and storable(value):
         return value  # the usual case, decided in one test
     if value is None:
         found.append((name, "is required"))
@@ -283,14 +283,17 @@ def _text(item: Mapping[str, Any], name: str, limit: int, found: list[tuple[str,
     if len(value) > limit:
         found.append((name, f"must be at most {limit} characters (got {len(value)})"))
         return None
-    if not _unicode_ok(value):
-        found.append((name, "holds an unpaired surrogate escape (\\ud800-\\udfff), which is not text"))
+    if not storable(value):
+        found.append((name, "holds a NUL (\\u0000) or an unpaired surrogate (\\ud800-\\udfff), which cannot be stored"))
         return None
     return value
 
 
-def _unicode_ok(text: str) -> bool:
-    """Whether `text` can be stored: JSON's \\u escapes can make a lone surrogate, which UTF-8 cannot hold."""
+def storable(text: str) -> bool:
+    """Whether every database can keep `text`: JSON's \\u escapes can make a NUL (PostgreSQL text cannot hold
+    one) or a lone surrogate (UTF-8 cannot)."""
+    if "\x00" in text:
+        return False
     if text.isascii():
         return True
     try:
@@ -419,7 +422,7 @@ def _custom_data(value: Any, found: list[tuple[str, str]]) -> dict[str, Any] | N
 
 def _custom_scalar_ok(value: Any) -> bool:
     if isinstance(value, str):
-        return len(value) <= MAX_CUSTOM_TEXT and _unicode_ok(value)
+        return len(value) <= MAX_CUSTOM_TEXT and storable(value)
     if isinstance(value, bool):
         return True
     if isinstance(value, int):
@@ -433,7 +436,7 @@ def _custom_value_ok(value: Any) -> bool:
     if isinstance(value, dict):
         return len(value) <= MAX_CUSTOM_VALUES and all(
             len(k) <= MAX_CUSTOM_TEXT
-            and _unicode_ok(k)
+            and storable(k)
             and isinstance(n, int)
             and not isinstance(n, bool)
             and 0 <= n < 2**63

@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.core.errors import NotFound
 from versicolor.db.models import Site
 
+# Site codes are 10 lowercase letters and digits (core.sites); a little room for codes made elsewhere.
+_LONGEST_CODE = 64
+
 
 @dataclass(frozen=True)
 class SiteRef:
@@ -27,6 +30,8 @@ def not_found(code: str) -> NotFound:
 
 async def by_code(*, session: AsyncSession, code: str) -> SiteRef:
     """The site with this code, whoever owns it: codes are public, they are written into every page."""
+    if not (0 < len(code) <= _LONGEST_CODE and code.isascii() and code.isalnum()):
+        raise not_found(code)  # no site has such a code; and the database need not see what a client made up
     row = (await session.execute(select(Site.id, Site.account_id).where(Site.code == code))).first()
     if row is None:
         raise not_found(code)

@@ -54,8 +54,8 @@ async def get_visitor_variations(
 ) -> VisitorVariationsOut:
     """The visitor's variation of every ACTIVE experiment of the site they are in (bearer token only)."""
     granted = await access.by_token(request, site_code)
-    if not visitor_code.strip() or len(visitor_code) > VISITOR_CODE_LENGTH:
-        raise Invalid.field("visitorCode", f"must be 1 to {VISITOR_CODE_LENGTH} characters, not blank")
+    if not visitor_code.strip() or len(visitor_code) > VISITOR_CODE_LENGTH or not events.storable(visitor_code):
+        raise Invalid.field("visitorCode", f"must be 1 to {VISITOR_CODE_LENGTH} characters of text, not blank")
     if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise Invalid.field("country", f"must be a two-letter ISO 3166-1 code such as FR (got {country!r})")
     attributes = VisitorAttributes(
