@@ -344,7 +344,7 @@ async def test_a_flush_moves_last_seen_forward_and_fills_first_times(runtime: Ru
         for _ in range(50):
             await authorizer.authorize(session=session, account_id=account.account_id, host="app.example.com")
         await authorizer.authorize(session=session, account_id=account.account_id, host="old.example.com")
-        future = datetime.now(UTC) + timedelta(days=1)
+        future = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)  # stored to the millisecond
         old = await urls.find(session=session, account_id=account.account_id, host="old.example.com")
         assert old is not None
         old.last_seen_at = future  # a later sighting already written by another worker
