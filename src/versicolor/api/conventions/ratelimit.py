@@ -8,7 +8,8 @@ deployment shares them, and in this process's memory otherwise.
   before authentication and never holds a usable secret. Requests without credentials are not limited
   here: they are refused with a 401 anyway.
 - A request is admitted only if every window has room; it then counts in each of them. A refused request
-  counts in none, so hammering a full window does not push the client's next slot further away.
+  counts in none (save a race for the very last slot, which may leave one count in a shorter window), so
+  hammering a full window does not push the client's next slot further away.
 - Every answer to a request with credentials carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
   `X-RateLimit-Reset` (Unix time, seconds, when the window's oldest counted request leaves it) for the
   window nearest to running out. A 429 adds `Retry-After`; on /v3 also `X-Ratelimit-Wait` and
