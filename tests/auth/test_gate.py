@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from sqlalchemy import delete, event, update
 
 from tests.factories import Factory
 from versicolor.app import create_app
-from versicolor.auth import signing_key
+from versicolor.auth import revocation, signing_key, tokens
 from versicolor.core import accounts
 from versicolor.core.roles import Principal, Role
 from versicolor.db.models import Account, User
@@ -150,3 +151,18 @@ async def test_an_unreachable_redis_does_not_stop_token_checks(
     finally:
         await redis.aclose()
     assert "Redis is unreachable" in caplog.text
+
+
+async def test_a_revocation_that_rolls_back_revokes_nothing(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    claims = tokens.verify(key=factory.runtime.signing_key, token=account.admin.token)
+    with pytest.raises(RuntimeError):
+        async with factory.runtime.sessions() as session, session.begin():
+            expires = datetime.fromtimestamp(claims.expires_at, UTC)
+            await revocation.revoke_access_token(session=session, jti=claims.jti, expires_at=expires)
+            raise RuntimeError("the request failed after deciding to revoke")
+    assert (await _me(client, account.admin.token)).status_code == 200
+    async with factory.runtime.sessions() as session, session.begin():
+        expires = datetime.fromtimestamp(claims.expires_at, UTC)
+        await revocation.revoke_access_token(session=session, jti=claims.jti, expires_at=expires)
+    assert (await _me(client, account.admin.token)).status_code == 403

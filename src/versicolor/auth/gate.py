@@ -6,8 +6,9 @@ database's auth journal (db/models/oauth.py) says what changed; a worker reads t
 it has seen when it has reason to believe there are new ones:
 
 - a transaction of this process has committed journal entries (a counter in memory, free to check);
-- with Redis configured, the journal head published there is ahead of ours (one GET per request): writers
-  publish after their commit and before they answer, so a revocation holds on every worker and host at once;
+- with Redis configured, the journal head published there is ahead of ours (a GET per check, shared by the
+  checks that start before it is sent): writers publish after their commit and before they answer, so a
+  revocation holds on every worker and host at once;
 - otherwise, the last read is older than `auth_sync_interval` (default 1 s; 0 reads the journal on every
   request). Without Redis this interval is how fast other workers learn.
 
@@ -140,10 +141,6 @@ class TokenGate:
         ):
             raise Forbidden("the access token was revoked when its API credentials were rotated")
         return user
-
-    def is_revoked(self, jti: str) -> bool:
-        """Whether the gate holds `jti` as revoked (as of its last read of the journal)."""
-        return jti in self._revoked
 
     @asynccontextmanager
     async def changing(self) -> AsyncIterator[AsyncSession]:

@@ -1,7 +1,7 @@
 """Revoking tokens: one access token, an authorization's whole family, every token of a partner application.
 
-Revocations are journal entries (db/models/oauth.py); run them inside `TokenGate.changing()` so that every
-worker refuses the tokens before the caller is answered.
+Revocations are journal entries (db/models/oauth.py), written when the transaction commits; run them inside
+`TokenGate.changing()` so that every worker refuses the tokens before the caller is answered.
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from versicolor.db.types import utcnow
 
 
 async def revoke_access_token(*, session: AsyncSession, jti: str, expires_at: datetime) -> None:
-    """Refuse the access token `jti` from now until it expires."""
+    """Refuse the access token `jti` from the commit on, until it expires."""
     if expires_at <= utcnow():
         return  # expired tokens are refused anyway
     if await session.scalar(select(AuthChange.seq).where(AuthChange.jti == jti).limit(1)) is not None:
-        return
-    connection = await session.connection()
-    await connection.run_sync(lambda sync: journal.append(sync, jti=jti, expires_at=expires_at))
-    journal.mark_appended(session.sync_session)
+        return  # revoked already
+    journal.record(session.sync_session, journal.Entry(expires_at, jti=jti))
 
 
 async def revoke_authorization(*, session: AsyncSession, authorization_id: int) -> None:

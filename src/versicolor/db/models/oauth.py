@@ -2,19 +2,21 @@
 
 The journal (`auth_changes`) is how every worker learns, quickly, that tokens it would otherwise accept must
 now be refused: a revoked access token (by `jti`), or a user whose state changed (deleted, role, credentials).
-Explicit revocations append to it; changes to users, their credentials and accounts are appended by the
-session hooks at the bottom of this module, in the same transaction, whoever made them.
+Revocations `record` entries; changes to users, their credentials and accounts are recorded by the session
+hooks at the bottom of this module, whoever makes them. Either way they are written when the transaction
+commits, and only if it does.
 
-Sequence numbers come from a one-row counter that each appending transaction locks until it commits, so
+Sequence numbers come from a one-row counter that each writing transaction locks until it commits, so
 numbers become visible in order: a reader that has seen `seq` N has seen everything up to N.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Connection, ForeignKey, Integer, String, event, insert, select, update
+from sqlalchemy import JSON, BigInteger, Connection, ForeignKey, Integer, String, event, insert, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from versicolor.db.models.accounts import Account, ApiCredential, User
@@ -119,11 +121,22 @@ class AuthJournalHead(Base):
 # everything instead of reading only what changed (auth.gate).
 USER_CHANGE_RETENTION = timedelta(days=1)
 
-# Set in a session's `info` while it has appended to the journal, and after its commit, respectively.
+# In a session's `info`: the entries waiting for its commit, and (after it) that it committed some.
 _PENDING = "versicolor.auth_journal.pending"
+_WRITTEN = "versicolor.auth_journal.written"
 COMMITTED = "versicolor.auth_journal.committed"
 
 _local_commits = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A journal entry not yet written."""
+
+    expires_at: datetime
+    jti: str | None = None
+    user_id: int | None = None
+    account_id: int | None = None
 
 
 def local_commits() -> int:
@@ -131,15 +144,18 @@ def local_commits() -> int:
     return _local_commits
 
 
-def append(
-    connection: Connection,
-    *,
-    expires_at: datetime,
-    jti: str | None = None,
-    user_id: int | None = None,
-    account_id: int | None = None,
-) -> int:
-    """Append one journal entry in the connection's transaction; returns its sequence number."""
+def record(session: Session, entry: Entry) -> None:
+    """Add an entry to the journal when `session` commits.
+
+    Entries are written at commit time, after every other change of the transaction: the counter row is
+    then the last lock the transaction takes, so two transactions cannot deadlock over it.
+    """
+    pending: list[Entry] = session.info.setdefault(_PENDING, [])
+    if entry not in pending:
+        pending.append(entry)
+
+
+def _append(connection: Connection, entry: Entry) -> None:
     seq = connection.execute(
         update(AuthJournalHead)
         .where(AuthJournalHead.id == 1)
@@ -151,42 +167,28 @@ def append(
         seq = 1
     connection.execute(
         insert(AuthChange).values(
-            seq=seq, jti=jti, user_id=user_id, account_id=account_id, expires_at=expires_at, date_created=utcnow()
+            seq=seq,
+            jti=entry.jti,
+            user_id=entry.user_id,
+            account_id=entry.account_id,
+            expires_at=entry.expires_at,
+            date_created=utcnow(),
         )
     )
-    return int(seq)
-
-
-def head(connection: Connection) -> int:
-    """The sequence number of the newest committed entry (0 for an empty journal)."""
-    return int(connection.execute(select(AuthJournalHead.seq).where(AuthJournalHead.id == 1)).scalar() or 0)
-
-
-def _mark(session: Session) -> None:
-    session.info[_PENDING] = True
 
 
 @event.listens_for(Session, "after_flush")
 def _journal_flushed_changes(session: Session, _context: Any) -> None:
-    users: set[int] = set()
-    accounts: set[int] = set()
+    expires_at = utcnow() + USER_CHANGE_RETENTION
     touched = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
     for obj in touched:
         if isinstance(obj, User):
-            users.add(obj.id)
+            record(session, Entry(expires_at, user_id=obj.id))
         elif isinstance(obj, ApiCredential):
-            users.add(obj.user_id)
+            record(session, Entry(expires_at, user_id=obj.user_id))
         elif isinstance(obj, Account) and obj in session.deleted:
-            accounts.add(obj.id)  # its users go with it (ON DELETE CASCADE), unseen by the session
-    if not users and not accounts:
-        return
-    connection = session.connection()
-    expires_at = utcnow() + USER_CHANGE_RETENTION
-    for user_id in sorted(users):
-        append(connection, user_id=user_id, expires_at=expires_at)
-    for account_id in sorted(accounts):
-        append(connection, account_id=account_id, expires_at=expires_at)
-    _mark(session)
+            # Its users go with it (ON DELETE CASCADE), unseen by the session.
+            record(session, Entry(expires_at, account_id=obj.id))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -197,14 +199,27 @@ def _journal_bulk_changes(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     if mapper is None or mapper.class_ not in (User, ApiCredential, Account):
         return
-    append(state.session.connection(), expires_at=utcnow() + USER_CHANGE_RETENTION)
-    _mark(state.session)
+    record(state.session, Entry(utcnow() + USER_CHANGE_RETENTION))
+
+
+@event.listens_for(Session, "before_commit")
+def _journal_written(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the transaction goes on, and writes its entries when it commits
+    session.flush()  # the last changes reach after_flush, and so the journal, before it is written
+    entries = session.info.pop(_PENDING, None)
+    if not entries:
+        return
+    connection = session.connection()
+    for entry in entries:
+        _append(connection, entry)
+    session.info[_WRITTEN] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _journal_committed(session: Session) -> None:
     global _local_commits
-    if session.info.pop(_PENDING, False):
+    if session.info.pop(_WRITTEN, False):
         session.info[COMMITTED] = True
         _local_commits += 1
 
@@ -212,8 +227,4 @@ def _journal_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _journal_rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
-
-
-def mark_appended(session: Session) -> None:
-    """Note that `session` appended to the journal itself (through `append`)."""
-    _mark(session)
+    session.info.pop(_WRITTEN, None)
