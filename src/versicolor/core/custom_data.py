@@ -136,7 +136,6 @@ async def _check_segments_allow(
 
 async def create(*, session: AsyncSession, principal: Principal, site_id: int, fields: CustomDataFields) -> CustomDatum:
     """Define a custom datum on a site of the caller's account (at the next free index unless one is given)."""
-    resources.check_id("site", site_id)
     site = await sites.get(session=session, principal=principal, site_id=site_id)
     datum = CustomDatum(account_id=principal.account_id, site_id=site.id, index=-1, format=DataFormat.STRING.value)
     await _apply(session, principal, datum, {**DEFAULTS, **fields})

@@ -173,7 +173,6 @@ def scoped(principal: Principal) -> Select[Goal]:
 
 async def create(*, session: AsyncSession, principal: Principal, site_id: int, fields: GoalFields) -> Goal:
     """Create a goal on a site of the caller's account."""
-    resources.check_id("site", site_id)
     site = await sites.get(session=session, principal=principal, site_id=site_id)
     goal = Goal(account_id=principal.account_id, site_id=site.id, params={})
     _apply(goal, {**DEFAULTS, **fields})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from versicolor.core.errors import Invalid, NotFound
 
@@ -61,6 +61,16 @@ def check_site_unchanged(site_id: int | None, current_site_id: int, kind: str) -
 
 
 def check_id(kind: str, object_id: int) -> None:
-    """Raise NotFound for an id no object can have (outside 1 to 2**63-1), before it reaches the database."""
+    """Raise NotFound for an id no object can have (outside 1 to 2**63-1), before it reaches the database.
+
+    Every lookup by id calls it (each resource's `get`, and the lookups of ids a body refers to), so that an
+    id in a path and one in a body answer alike: the 404 of an unknown id.
+    """
     if not 1 <= object_id <= MAX_ID:
         raise NotFound.object(kind, object_id)
+
+
+def check_ids(kind: str, object_ids: Iterable[int]) -> None:
+    """`check_id` for each of several ids, in order: the first that no object can have is the 404."""
+    for object_id in object_ids:
+        check_id(kind, object_id)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from versicolor.core import resources
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.roles import Principal
 from versicolor.db.models import Site
@@ -64,6 +65,7 @@ async def create(
 
 async def get(*, session: AsyncSession, principal: Principal, site_id: int) -> Site:
     """A site of the caller's account."""
+    resources.check_id("site", site_id)
     site = await session.scalar(scoped(principal).where(Site.id == site_id))
     if site is None:
         raise NotFound.object("site", site_id)

@@ -7,7 +7,7 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs
@@ -42,9 +42,9 @@ _INDEX_HELP = "0-999, unique on the site; left out, the site's next free index"
 class CustomDataOut(CamelOut):
     """A custom datum as the API shows it."""
 
-    id: int
+    id: Id
     name: str
-    site_id: int
+    site_id: Id
     index: int
     type: str
     format: str
@@ -66,20 +66,20 @@ class _CustomDataBody(CamelIn):
 class CustomDataCreate(_CustomDataBody):
     """The body of `POST /custom-datas`."""
 
-    site_id: int
+    site_id: Id
 
 
 class CustomDataReplace(_CustomDataBody):
     """The body of `PUT /custom-datas/{id}`: the whole datum; left out, the index stays, the rest reset."""
 
-    site_id: int | None = Field(default=None, description="may be given, but must be the datum's site")
+    site_id: Id | None = Field(default=None, description="may be given, but must be the datum's site")
 
 
 class CustomDataUpdate(CamelIn):
     """The body of `PATCH /custom-datas/{id}`: only the named fields change."""
 
     name: str | None = None
-    site_id: int | None = Field(default=None, description="may be given, but must be the datum's site")
+    site_id: Id | None = Field(default=None, description="may be given, but must be the datum's site")
     index: int | None = Field(default=None, description=_INDEX_HELP)
     type: DataType | None = None
     format: DataFormat | None = None
@@ -123,7 +123,7 @@ async def create_custom_data(body: CustomDataCreate, session: DbSession, caller:
 
 
 @router.get("/{custom_data_id}")
-async def get_custom_data(custom_data_id: int, session: DbSession, caller: Caller) -> CustomDataOut:
+async def get_custom_data(custom_data_id: Id, session: DbSession, caller: Caller) -> CustomDataOut:
     """A custom datum by id."""
     datum = await custom_data.get(session=session, principal=caller, custom_data_id=custom_data_id)
     return CustomDataOut.model_validate(datum)
@@ -131,7 +131,7 @@ async def get_custom_data(custom_data_id: int, session: DbSession, caller: Calle
 
 @router.put("/{custom_data_id}")
 async def replace_custom_data(
-    custom_data_id: int, body: CustomDataReplace, session: DbSession, caller: Caller
+    custom_data_id: Id, body: CustomDataReplace, session: DbSession, caller: Caller
 ) -> CustomDataOut:
     """Replace a custom datum: every field takes the body's value, or its default when left out."""
     datum = await custom_data.replace(
@@ -142,7 +142,7 @@ async def replace_custom_data(
 
 @router.patch("/{custom_data_id}")
 async def update_custom_data(
-    custom_data_id: int, body: CustomDataUpdate, session: DbSession, caller: Caller
+    custom_data_id: Id, body: CustomDataUpdate, session: DbSession, caller: Caller
 ) -> CustomDataOut:
     """Change the named fields of a custom datum."""
     datum = await custom_data.update(
@@ -152,7 +152,7 @@ async def update_custom_data(
 
 
 @router.delete("/{custom_data_id}", status_code=204)
-async def delete_custom_data(custom_data_id: int, session: DbSession, caller: Caller) -> Response:
+async def delete_custom_data(custom_data_id: Id, session: DbSession, caller: Caller) -> Response:
     """Delete a custom datum that no segment uses (409 naming the segments otherwise)."""
     await custom_data.delete(session=session, principal=caller, custom_data_id=custom_data_id)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 from pydantic_core import PydanticCustomError
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs
@@ -60,19 +60,19 @@ Code = Annotated[str | None, Field(description="kept exactly as sent; at most 25
 class ExperimentOut(CamelOut):
     """An experiment as the API shows it; `goals` only with `optionalFields=goals`."""
 
-    id: int
+    id: Id
     name: str
-    site_id: int
+    site_id: Id
     base_url: str = Field(alias="baseURL")
     type: str
     status: str
     description: str | None
     tags: list[str]
-    variations: list[int]
+    variations: list[Id]
     deviations: dict[str, float]
-    goals: list[int] | None = None
-    main_goal_id: int | None
-    targeting_segment_id: int | None
+    goals: list[Id] | None = None
+    main_goal_id: Id | None
+    targeting_segment_id: Id | None
     common_javascript_code: str | None = Field(alias="commonJavaScriptCode")
     common_css_code: str | None
     date_created: Timestamp
@@ -133,12 +133,12 @@ class _Writable(CamelIn):
         description='{"origin": share, "<variationId>": share}, each 0-1, total at most 1; '
         "null or absent: an equal split that follows the variations",
     )
-    goals: list[int] | None = Field(default=None, max_length=1000)
-    main_goal_id: int | None = None
-    targeting_segment_id: int | None = None
+    goals: list[Id] | None = Field(default=None, max_length=1000)
+    main_goal_id: Id | None = None
+    targeting_segment_id: Id | None = None
     common_javascript_code: Code = Field(default=None, alias="commonJavaScriptCode")
     common_css_code: Code = None
-    variations: list[int] | None = Field(default=None, max_length=1000)
+    variations: list[Id] | None = Field(default=None, max_length=1000)
 
     @field_validator("name", "base_url", "type", "tags", "goals", "variations")
     @classmethod
@@ -174,15 +174,15 @@ class ExperimentCreate(_Writable):
     """The body of `POST /experiments`."""
 
     name: str = Field(min_length=1, max_length=200)
-    site_id: int
+    site_id: Id
     base_url: str = Field(alias="baseURL", min_length=1, max_length=2048)
 
 
 class _ReadOnlyEcho(CamelIn):
     """Read-only fields a client may send back as it got them (GET, edit, PUT): checked or ignored."""
 
-    id: int | None = None
-    site_id: int | None = None
+    id: Id | None = None
+    site_id: Id | None = None
     status: Status | None = None
     date_created: datetime | None = None
     date_modified: datetime | None = None
@@ -258,7 +258,7 @@ async def create_experiment(
 
 @router.get("/{experiment_id}")
 async def get_experiment(
-    experiment_id: int, session: DbSession, caller: Caller, optional_fields: OptionalFields = None
+    experiment_id: Id, session: DbSession, caller: Caller, optional_fields: OptionalFields = None
 ) -> ExperimentOut:
     """One experiment."""
     experiment = await experiments.get(session=session, principal=caller, experiment_id=experiment_id)
@@ -267,7 +267,7 @@ async def get_experiment(
 
 @router.put("/{experiment_id}")
 async def replace_experiment(
-    experiment_id: int,
+    experiment_id: Id,
     body: ExperimentReplace,
     session: DbSession,
     caller: Caller,
@@ -289,7 +289,7 @@ async def replace_experiment(
 
 @router.patch("/{experiment_id}")
 async def patch_experiment(
-    experiment_id: int,
+    experiment_id: Id,
     session: DbSession,
     caller: Caller,
     body: Annotated[ExperimentPatch | None, Body()] = None,
@@ -331,7 +331,7 @@ async def patch_experiment(
 
 
 @router.delete("/{experiment_id}", status_code=204)
-async def delete_experiment(experiment_id: int, session: DbSession, caller: Caller) -> Response:
+async def delete_experiment(experiment_id: Id, session: DbSession, caller: Caller) -> Response:
     """Delete a DRAFT or STOPPED experiment and its variations."""
     await experiments.delete(session=session, principal=caller, experiment_id=experiment_id)
     return Response(status_code=204)
@@ -339,7 +339,7 @@ async def delete_experiment(experiment_id: int, session: DbSession, caller: Call
 
 @router.post("/{experiment_id}/duplicate", status_code=201)
 async def duplicate_experiment(
-    experiment_id: int,
+    experiment_id: Id,
     session: DbSession,
     caller: Caller,
     body: Annotated[DuplicateBody | None, Body()] = None,

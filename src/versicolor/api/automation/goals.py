@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs
@@ -47,9 +47,9 @@ _PARAMS_HELP = (
 class GoalOut(CamelOut):
     """A goal as the API shows it."""
 
-    id: int
+    id: Id
     name: str
-    site_id: int
+    site_id: Id
     type: str
     params: dict[str, Any]
     has_multiple_conversions: bool
@@ -75,13 +75,13 @@ class _GoalBody(CamelIn):
 class GoalCreate(_GoalBody):
     """The body of `POST /goals`."""
 
-    site_id: int
+    site_id: Id
 
 
 class GoalReplace(_GoalBody):
     """The body of `PUT /goals/{id}`: the whole goal; a field left out takes its default."""
 
-    site_id: int | None = Field(default=None, description="may be given, but must be the goal's site")
+    site_id: Id | None = Field(default=None, description="may be given, but must be the goal's site")
 
 
 class GoalUpdate(CamelIn):
@@ -89,7 +89,7 @@ class GoalUpdate(CamelIn):
 
     name: str | None = None
     type: GoalType | None = None
-    site_id: int | None = Field(default=None, description="may be given, but must be the goal's site")
+    site_id: Id | None = Field(default=None, description="may be given, but must be the goal's site")
     params: dict[str, Any] | None = Field(default=None, description=_PARAMS_HELP)
     has_multiple_conversions: bool | None = None
     status: GoalStatus | None = None
@@ -134,13 +134,13 @@ async def create_goal(body: GoalCreate, session: DbSession, caller: Caller) -> G
 
 
 @router.get("/{goal_id}")
-async def get_goal(goal_id: int, session: DbSession, caller: Caller) -> GoalOut:
+async def get_goal(goal_id: Id, session: DbSession, caller: Caller) -> GoalOut:
     """A goal by id."""
     return GoalOut.model_validate(await goals.get(session=session, principal=caller, goal_id=goal_id))
 
 
 @router.put("/{goal_id}")
-async def replace_goal(goal_id: int, body: GoalReplace, session: DbSession, caller: Caller) -> GoalOut:
+async def replace_goal(goal_id: Id, body: GoalReplace, session: DbSession, caller: Caller) -> GoalOut:
     """Replace a goal: every field takes the body's value, or its default when left out."""
     goal = await goals.replace(
         session=session, principal=caller, goal_id=goal_id, fields=_fields(body), site_id=body.site_id
@@ -149,7 +149,7 @@ async def replace_goal(goal_id: int, body: GoalReplace, session: DbSession, call
 
 
 @router.patch("/{goal_id}")
-async def update_goal(goal_id: int, body: GoalUpdate, session: DbSession, caller: Caller) -> GoalOut:
+async def update_goal(goal_id: Id, body: GoalUpdate, session: DbSession, caller: Caller) -> GoalOut:
     """Change the named fields of a goal."""
     goal = await goals.update(
         session=session, principal=caller, goal_id=goal_id, changes=_fields(body), site_id=body.site_id
@@ -158,7 +158,7 @@ async def update_goal(goal_id: int, body: GoalUpdate, session: DbSession, caller
 
 
 @router.delete("/{goal_id}", status_code=204)
-async def delete_goal(goal_id: int, session: DbSession, caller: Caller) -> Response:
+async def delete_goal(goal_id: Id, session: DbSession, caller: Caller) -> Response:
     """Delete a goal; experiments that measured it stop measuring it."""
     await goals.delete(session=session, principal=caller, goal_id=goal_id)
     return Response(status_code=204)

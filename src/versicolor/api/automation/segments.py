@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs
@@ -45,9 +45,9 @@ _CONDITIONS_HELP = (
 class SegmentOut(CamelOut):
     """A segment as the API shows it."""
 
-    id: int
+    id: Id
     name: str
-    site_id: int
+    site_id: Id
     segment_type: str
     description: str | None
     tags: list[str]
@@ -126,13 +126,13 @@ async def create_segment(body: SegmentCreate, session: DbSession, caller: Caller
 
 
 @router.get("/{segment_id}")
-async def get_segment(segment_id: int, session: DbSession, caller: Caller) -> SegmentOut:
+async def get_segment(segment_id: Id, session: DbSession, caller: Caller) -> SegmentOut:
     """A segment by id."""
     return SegmentOut.model_validate(await segments.get(session=session, principal=caller, segment_id=segment_id))
 
 
 @router.put("/{segment_id}")
-async def replace_segment(segment_id: int, body: SegmentReplace, session: DbSession, caller: Caller) -> SegmentOut:
+async def replace_segment(segment_id: Id, body: SegmentReplace, session: DbSession, caller: Caller) -> SegmentOut:
     """Replace a segment: every field takes the body's value, or its default when left out."""
     segment = await segments.replace(
         session=session, principal=caller, segment_id=segment_id, fields=_fields(body), site_id=body.site_id
@@ -141,7 +141,7 @@ async def replace_segment(segment_id: int, body: SegmentReplace, session: DbSess
 
 
 @router.patch("/{segment_id}")
-async def update_segment(segment_id: int, body: SegmentUpdate, session: DbSession, caller: Caller) -> SegmentOut:
+async def update_segment(segment_id: Id, body: SegmentUpdate, session: DbSession, caller: Caller) -> SegmentOut:
     """Change the named fields of a segment."""
     segment = await segments.update(
         session=session, principal=caller, segment_id=segment_id, changes=_fields(body), site_id=body.site_id
@@ -150,7 +150,7 @@ async def update_segment(segment_id: int, body: SegmentUpdate, session: DbSessio
 
 
 @router.delete("/{segment_id}", status_code=204)
-async def delete_segment(segment_id: int, session: DbSession, caller: Caller) -> Response:
+async def delete_segment(segment_id: Id, session: DbSession, caller: Caller) -> Response:
     """Delete a segment that no experiment targets (409 naming the experiments otherwise)."""
     await segments.delete(session=session, principal=caller, segment_id=segment_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs
@@ -38,7 +38,7 @@ UserSearch = Annotated[ListQuery, Depends(listing.search_body(USER_FIELDS))]
 class UserOut(CamelOut):
     """A user as the API shows it."""
 
-    id: int
+    id: Id
     email: str
     first_name: str | None
     last_name: str | None
@@ -118,13 +118,13 @@ async def invite_user(body: UserInvite, session: DbSession, caller: Caller) -> I
 
 
 @router.get("/{user_id}")
-async def get_user(user_id: int, session: DbSession, caller: Caller) -> UserOut:
+async def get_user(user_id: Id, session: DbSession, caller: Caller) -> UserOut:
     """A user of the account by id."""
     return UserOut.model_validate(await users.get(session=session, principal=caller, user_id=user_id))
 
 
 @router.patch("/{user_id}", openapi_extra=needs(Permission.ADMIN))
-async def update_user(user_id: int, body: UserUpdate, session: DbSession, caller: Caller) -> UserOut:
+async def update_user(user_id: Id, body: UserUpdate, session: DbSession, caller: Caller) -> UserOut:
     """Change a user's names or role (ADMINs only); the last ADMIN cannot be demoted (409)."""
     changes = cast(UserFields, body.model_dump(mode="json", exclude_unset=True))
     return UserOut.model_validate(

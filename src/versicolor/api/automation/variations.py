@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.security import Caller, needs
@@ -69,10 +69,10 @@ class RedirectionOut(CamelOut):
 class VariationOut(CamelOut):
     """A variation as the API shows it."""
 
-    id: int
+    id: Id
     name: str
-    site_id: int
-    experiment_id: int | None
+    site_id: Id
+    experiment_id: Id | None
     js_code: str | None
     css_code: str | None
     color: int | None
@@ -85,7 +85,7 @@ class _Writable(CamelIn):
     """The writable fields; absent means "the default" (POST, PUT) or "unchanged" (PATCH)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    experiment_id: int | None = Field(default=None, description="the experiment the variation joins; null: none")
+    experiment_id: Id | None = Field(default=None, description="the experiment the variation joins; null: none")
     js_code: Code = None
     css_code: Code = None
     color: Color = None
@@ -121,14 +121,14 @@ class VariationCreate(_Writable):
     """The body of `POST /variations`; `siteId` may be left out when `experimentId` is given."""
 
     name: str = Field(min_length=1, max_length=200)
-    site_id: int | None = None
+    site_id: Id | None = None
 
 
 class VariationPatch(_Writable):
     """The body of `PATCH /variations/{id}`; read-only fields sent back from a GET are checked or ignored."""
 
-    id: int | None = None
-    site_id: int | None = None
+    id: Id | None = None
+    site_id: Id | None = None
     date_created: datetime | None = None
     date_modified: datetime | None = None
 
@@ -170,7 +170,7 @@ async def create_variation(body: VariationCreate, session: DbSession, caller: Ca
 
 
 @router.get("/{variation_id}")
-async def get_variation(variation_id: int, session: DbSession, caller: Caller) -> VariationOut:
+async def get_variation(variation_id: Id, session: DbSession, caller: Caller) -> VariationOut:
     """One variation."""
     return VariationOut.model_validate(
         await variations.get(session=session, principal=caller, variation_id=variation_id)
@@ -179,7 +179,7 @@ async def get_variation(variation_id: int, session: DbSession, caller: Caller) -
 
 @router.put("/{variation_id}")
 async def replace_variation(
-    variation_id: int, body: VariationReplace, session: DbSession, caller: Caller
+    variation_id: Id, body: VariationReplace, session: DbSession, caller: Caller
 ) -> VariationOut:
     """Replace a variation's writable fields."""
     _check_path_id(variation_id, body)
@@ -195,7 +195,7 @@ async def replace_variation(
 
 
 @router.patch("/{variation_id}")
-async def patch_variation(variation_id: int, body: VariationPatch, session: DbSession, caller: Caller) -> VariationOut:
+async def patch_variation(variation_id: Id, body: VariationPatch, session: DbSession, caller: Caller) -> VariationOut:
     """Change the named fields of a variation."""
     _check_path_id(variation_id, body)
     variation = await variations.update(
@@ -210,7 +210,7 @@ async def patch_variation(variation_id: int, body: VariationPatch, session: DbSe
 
 
 @router.delete("/{variation_id}", status_code=204)
-async def delete_variation(variation_id: int, session: DbSession, caller: Caller) -> Response:
+async def delete_variation(variation_id: Id, session: DbSession, caller: Caller) -> Response:
     """Delete a variation (one of a DRAFT experiment, or of none)."""
     await variations.delete(session=session, principal=caller, variation_id=variation_id)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import sites
+from versicolor.core import resources, sites
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, deviations, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
@@ -68,6 +68,7 @@ async def get(
     *, session: AsyncSession, principal: Principal, experiment_id: int, for_update: bool = False
 ) -> Experiment:
     """An experiment of the caller's account; `for_update` locks it until the transaction ends."""
+    resources.check_id("experiment", experiment_id)
     query = scoped(principal).where(Experiment.id == experiment_id)
     if for_update:
         # Two changes of one experiment (or a change and the scheduler) take turns instead of racing.
@@ -404,6 +405,7 @@ async def _segment(
 ) -> int | None:
     if segment_id is None:
         return None
+    resources.check_id("segment", segment_id)
     segment = await session.scalar(
         select(Segment).where(Segment.account_id == principal.account_id, Segment.id == segment_id)
     )
@@ -417,6 +419,7 @@ async def _goals_of_site(
     session: AsyncSession, principal: Principal, experiment: Experiment, goal_ids: Sequence[int], *, field: str
 ) -> list[Goal]:
     wanted = list(dict.fromkeys(goal_ids))
+    resources.check_ids("goal", wanted)
     rows = await session.scalars(select(Goal).where(Goal.account_id == principal.account_id, Goal.id.in_(wanted)))
     by_id = {goal.id: goal for goal in rows}
     for goal_id in wanted:
@@ -442,6 +445,7 @@ async def _set_variations(
     session: AsyncSession, principal: Principal, experiment: Experiment, variation_ids: Sequence[int], *, now: datetime
 ) -> None:
     wanted = list(dict.fromkeys(variation_ids))
+    resources.check_ids("variation", wanted)
     rows = await session.scalars(
         select(Variation).where(Variation.account_id == principal.account_id, Variation.id.in_(wanted))
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import sites
+from versicolor.core import resources, sites
 from versicolor.core.errors import Invalid, NotFound
 from versicolor.core.experiments import code, experiments, lifecycle
 from versicolor.core.roles import Principal
@@ -51,6 +51,7 @@ def scoped(principal: Principal) -> Select[Variation]:
 
 async def get(*, session: AsyncSession, principal: Principal, variation_id: int) -> Variation:
     """A variation of the caller's account."""
+    resources.check_id("variation", variation_id)
     variation = await session.scalar(scoped(principal).where(Variation.id == variation_id))
     if variation is None:
         raise NotFound.object("variation", variation_id)

@@ -110,7 +110,6 @@ async def _apply(session: AsyncSession, segment: Segment, fields: SegmentFields)
 
 async def create(*, session: AsyncSession, principal: Principal, site_id: int, fields: SegmentFields) -> Segment:
     """Create a segment on a site of the caller's account."""
-    resources.check_id("site", site_id)
     site = await sites.get(session=session, principal=principal, site_id=site_id)
     segment = Segment(account_id=principal.account_id, site_id=site.id)
     await _apply(session, segment, {**DEFAULTS, **fields})
