@@ -57,7 +57,9 @@ def validation_details(errors: Sequence[Any]) -> list[Detail]:
         field = _field_name(error.get("loc", ()))
         if kind == "json_invalid":
             reason = error.get("ctx", {}).get("error", "syntax error")
-            details.append(Detail("body", f"the body is not valid JSON ({reason})"))
+            position = [p for p in error.get("loc", ()) if isinstance(p, int)]
+            where = f" at character {position[0]}" if position else ""
+            details.append(Detail("body", f"the body is not valid JSON ({reason}{where})"))
         elif kind == "missing" and field == "body":
             details.append(Detail("body", "a JSON body is required"))
         elif kind == "missing":
@@ -90,12 +92,26 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "request refused"
-    if exc.status_code == 404 and message == "Not Found":
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        message = _unreadable_body(exc.__cause__) or message
+    elif exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers) if exc.headers else None
     return error_response(dialect_of(request.url.path), exc.status_code, message, headers=headers)
+
+
+def _unreadable_body(cause: BaseException) -> str | None:
+    # FastAPI answers "There was an error parsing the body" for any failure of the JSON decoder but a syntax
+    # error; these are the ones a client can cause, said so that it can fix them.
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not valid UTF-8 (byte {cause.start}); send JSON encoded as UTF-8"
+    if isinstance(cause, RecursionError):
+        return "the body is not valid JSON: it nests arrays or objects too deeply to read"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "the body is not valid JSON: it holds a number of more than 4300 digits"
+    return None
 
 
 async def _oauth_error(_request: Request, exc: Exception) -> Response:

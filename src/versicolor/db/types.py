@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,20 @@ from sqlalchemy.types import TypeDecorator
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# PostgreSQL text cannot hold NUL, and a lone UTF-16 surrogate (which JSON's \ud800 escapes can produce) is not
+# Unicode that either backend can encode.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored as it is on every backend, or None when it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character (\\u0000), which cannot be stored"
+    return "contains an unpaired surrogate escape (\\ud800-\\udfff); send valid Unicode"
 
 
 class UtcDateTime(TypeDecorator[datetime]):

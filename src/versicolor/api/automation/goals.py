@@ -97,9 +97,13 @@ class GoalUpdate(CamelIn):
     tags: list[str] | None = None
 
 
-def _fields(body: CamelIn) -> GoalFields:
-    # The schemas' field names are GoalFields' keys; the core checks every value again.
-    return cast(GoalFields, body.model_dump(mode="json", exclude_unset=True, exclude={"site_id"}))
+def _fields(body: _GoalBody | GoalUpdate) -> GoalFields:
+    # The schemas' field names are GoalFields' keys; the core checks every value again. The free-form params
+    # go to it as parsed: serializing them again would fail (500) on a value nested past pydantic's 255 levels.
+    fields = body.model_dump(mode="json", exclude_unset=True, exclude={"site_id", "params"})
+    if "params" in body.model_fields_set:
+        fields["params"] = body.params
+    return cast(GoalFields, fields)
 
 
 async def _answer(

@@ -69,29 +69,33 @@ class _SegmentBody(CamelIn):
 class SegmentCreate(_SegmentBody):
     """The body of `POST /segments`."""
 
-    site_id: int
+    site_id: Id
 
 
 class SegmentReplace(_SegmentBody):
     """The body of `PUT /segments/{id}`: the whole segment; a field left out takes its default."""
 
-    site_id: int | None = Field(default=None, description="may be given, but must be the segment's site")
+    site_id: Id | None = Field(default=None, description="may be given, but must be the segment's site")
 
 
 class SegmentUpdate(CamelIn):
     """The body of `PATCH /segments/{id}`: only the named fields change (the conditions tree whole)."""
 
     name: str | None = None
-    site_id: int | None = Field(default=None, description="may be given, but must be the segment's site")
+    site_id: Id | None = Field(default=None, description="may be given, but must be the segment's site")
     conditions_data: dict[str, Any] | None = Field(default=None, description=_CONDITIONS_HELP)
     segment_type: SegmentType | None = None
     description: str | None = None
     tags: list[str] | None = None
 
 
-def _fields(body: CamelIn) -> SegmentFields:
-    # The schemas' field names are SegmentFields' keys; the core checks every value again.
-    return cast(SegmentFields, body.model_dump(mode="json", exclude_unset=True, exclude={"site_id"}))
+def _fields(body: _SegmentBody | SegmentUpdate) -> SegmentFields:
+    # The schemas' field names are SegmentFields' keys; the core checks every value again. The free-form tree
+    # goes to it as parsed: serializing it again would fail (500) on a value nested past pydantic's 255 levels.
+    fields = body.model_dump(mode="json", exclude_unset=True, exclude={"site_id", "conditions_data"})
+    if "conditions_data" in body.model_fields_set:
+        fields["conditions_data"] = body.conditions_data
+    return cast(SegmentFields, fields)
 
 
 async def _answer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from versicolor.core.errors import Invalid
+from versicolor.db.types import unstorable
 
 MAX_CODE_BYTES = 256 * 1024
 
@@ -11,15 +12,11 @@ def check(field: str, code: str | None) -> str | None:
     """`code` unchanged, or Invalid naming `field` when it is over 256 KiB or cannot be stored as sent."""
     if code is None:
         return None
-    try:
-        size = len(code.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise Invalid.field(
-            field, "contains an unpaired surrogate escape (\\ud800-\\udfff); send valid Unicode"
-        ) from None
+    # Refused on every backend (PostgreSQL alone could not store a NUL) to keep "stored exactly as sent" true.
+    problem = unstorable(code)
+    if problem:
+        raise Invalid.field(field, problem)
+    size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
         raise Invalid.field(field, f"is {size} bytes of UTF-8; the limit is {MAX_CODE_BYTES} bytes (256 KiB)")
-    if "\x00" in code:
-        # PostgreSQL text cannot hold NUL; refusing it on every backend keeps "stored exactly as sent" true.
-        raise Invalid.field(field, "contains a NUL character (\\u0000), which cannot be stored")
     return code
