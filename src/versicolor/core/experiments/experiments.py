@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -497,14 +497,22 @@ def _check_schedule(
 ) -> tuple[datetime, datetime | None]:
     if date_start is None:
         raise Invalid.field("dateStart", "action=SCHEDULE needs a start date, e.g. dateStart=2030-01-31T09:00:00Z")
-    for name, value in (("dateStart", date_start), ("dateEnd", date_end)):
-        if value is not None and value.tzinfo is None:
-            raise Invalid.field(name, f"{value.isoformat()} has no time zone; add Z for UTC")
-    if date_start <= now:
+    start = _utc("dateStart", date_start)
+    end = _utc("dateEnd", date_end) if date_end is not None else None
+    if start <= now:
         raise Invalid.field("dateStart", f"must be in the future (it is now {now.isoformat()})")
-    if date_end is not None and date_end <= date_start:
+    if end is not None and end <= start:
         raise Invalid.field("dateEnd", "must be after dateStart")
-    return date_start, date_end
+    return start, end
+
+
+def _utc(field: str, moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise Invalid.field(field, f"{moment.isoformat()} has no time zone; add Z for UTC")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-14:00 is in the year 10000 in UTC, which no timestamp can hold
+        raise Invalid.field(field, f"{moment.isoformat()} falls outside the years 1 to 9999 in UTC") from None
 
 
 def _clean_name(name: str) -> str:
