@@ -158,10 +158,27 @@ def _too_many(retry_after: int) -> JSONResponse:
     )
 
 
-async def _authenticated_client(request: Request, runtime: Runtime, form: dict[str, str]) -> clients.Client:
-    client_id, client_secret = _client_credentials(request, form)
-    async with runtime.sessions() as session, session.begin():
-        return await clients.authenticate(session=session, client_id=client_id, client_secret=client_secret)
+class _Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+async def _client_of(request: Request, runtime: Runtime, form: dict[str, str]) -> clients.Client:
+    """The request's authenticated client; failures are counted, and refused for a while past the limits."""
+    throttle = throttle_of(request)
+    claimed, address = _claimed_client_id(request, form), _address(request)
+    wait = await throttle.retry_after(kind="client", identity=claimed, address=address)
+    if wait is not None:
+        raise _Throttled(wait)
+    try:
+        client_id, client_secret = _client_credentials(request, form)
+        async with runtime.sessions() as session, session.begin():
+            return await clients.authenticate(session=session, client_id=client_id, client_secret=client_secret)
+    except OAuthError as failure:
+        if failure.error == "invalid_client":
+            await throttle.failed(kind="client", identity=claimed, address=address)
+        raise
 
 
 def _form_schema(properties: dict[str, str], required: list[str]) -> dict[str, Any]:
@@ -209,17 +226,10 @@ async def token(request: Request, runtime: RuntimeDep) -> Response:
             f"grant_type {grant_type[:64]!r} is not supported: use client_credentials, authorization_code or "
             "refresh_token",
         )
-    throttle = throttle_of(request)
-    claimed, address = _claimed_client_id(request, form), _address(request)
-    wait = await throttle.retry_after(kind="client", identity=claimed, address=address)
-    if wait is not None:
-        return _too_many(wait)
     try:
-        client = await _authenticated_client(request, runtime, form)
-    except OAuthError as failure:
-        if failure.error == "invalid_client":
-            await throttle.failed(kind="client", identity=claimed, address=address)
-        raise
+        client = await _client_of(request, runtime, form)
+    except _Throttled as throttled:
+        return _too_many(throttled.retry_after)
     lifetimes = grants.Lifetimes(access=runtime.settings.access_token_ttl, refresh=runtime.settings.refresh_token_ttl)
     if grant_type == "client_credentials":
         answer = await grants.client_credentials(key=runtime.signing_key, lifetimes=lifetimes, client=client)
@@ -259,17 +269,10 @@ async def revoke(request: Request, runtime: RuntimeDep) -> Response:
     given = form.get("token")
     if not given:
         raise invalid_request("token is required: the access or refresh token to revoke")
-    throttle = throttle_of(request)
-    claimed, address = _claimed_client_id(request, form), _address(request)
-    wait = await throttle.retry_after(kind="client", identity=claimed, address=address)
-    if wait is not None:
-        return _too_many(wait)
     try:
-        client = await _authenticated_client(request, runtime, form)
-    except OAuthError as failure:
-        if failure.error == "invalid_client":
-            await throttle.failed(kind="client", identity=claimed, address=address)
-        raise
+        client = await _client_of(request, runtime, form)
+    except _Throttled as throttled:
+        return _too_many(throttled.retry_after)
     async with token_gate(request).changing() as session:
         await revocation.revoke(
             session=session, key=runtime.signing_key, client=client, token=given, hint=form.get("token_type_hint")
