@@ -118,3 +118,15 @@ async def test_search_needs_a_token_and_json(client: httpx.AsyncClient, factory:
     assert (await client.post("/sites/search", json={})).status_code == 401
     form = await client.post("/sites/search", data={"page": "1"}, headers=account.headers)
     assert form.status_code == 400 and "Content-Type: application/json" in form.json()["message"]
+
+
+async def test_patch_with_null_url_clears_it_and_null_name_is_refused(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    site = (await client.post("/sites", json={"name": "A", "url": "https://a.example"}, headers=account.headers)).json()
+    cleared = await client.patch(f"/sites/{site['id']}", json={"url": None}, headers=account.headers)
+    assert cleared.status_code == 200 and cleared.json()["url"] is None and cleared.json()["name"] == "A"
+    refused = await client.patch(f"/sites/{site['id']}", json={"name": None}, headers=account.headers)
+    assert refused.status_code == 400 and refused.json()["details"][0]["field"] == "name"
+    assert (await client.get(f"/sites/{site['id']}", headers=account.headers)).json()["name"] == "A"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Sequence
+from typing import TypedDict
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -80,22 +81,28 @@ async def get_by_code(*, session: AsyncSession, principal: Principal, code: str)
     return site
 
 
-async def update(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    site_id: int,
-    name: str | None = None,
-    url: str | None = None,
-    domain_names: Sequence[str] | None = None,
-) -> Site:
-    """Change the given fields of a site."""
+class SiteChanges(TypedDict, total=False):
+    """The fields a PATCH names; a field left out stays as it is, `url: None` clears the URL."""
+
+    name: str | None
+    url: str | None
+    domain_names: Sequence[str] | None
+
+
+async def update(*, session: AsyncSession, principal: Principal, site_id: int, changes: SiteChanges) -> Site:
+    """Change the named fields of a site."""
     site = await get(session=session, principal=principal, site_id=site_id)
-    if name is not None:
+    if "name" in changes:
+        name = changes["name"]
+        if name is None:
+            raise Invalid.field("name", "cannot be null: a site always has a name")
         site.name = _clean_name(name)
-    if url is not None:
-        site.url = url
-    if domain_names is not None:
+    if "url" in changes:
+        site.url = changes["url"]
+    if "domain_names" in changes:
+        domain_names = changes["domain_names"]
+        if domain_names is None:
+            raise Invalid.field("domainNames", "cannot be null: send [] to clear it")
         site.domain_names = list(domain_names)
     await session.flush()
     return site

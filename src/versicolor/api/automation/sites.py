@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
@@ -116,14 +116,8 @@ async def get_site(site_id: int, session: DbSession, caller: Caller) -> SiteOut:
 @router.patch("/{site_id}")
 async def update_site(site_id: int, body: SiteUpdate, session: DbSession, caller: Caller) -> SiteOut:
     """Change the named fields of a site."""
-    site = await sites.update(
-        session=session,
-        principal=caller,
-        site_id=site_id,
-        name=body.name,
-        url=body.url,
-        domain_names=body.domain_names,
-    )
+    changes = cast(sites.SiteChanges, body.model_dump(exclude_unset=True))
+    site = await sites.update(session=session, principal=caller, site_id=site_id, changes=changes)
     return SiteOut.model_validate(site)
 
 
