@@ -185,6 +185,8 @@ def apps_create(
         "client_secret": created.client_secret,
         "redirect_uris": created.app.redirect_uris,
     }
+    if not as_json:
+        result["redirect_uris"] = " ".join(created.app.redirect_uris)
     _show(result, as_json, "Application registered. The client secret is shown once; keep it safe.")
 
 

@@ -24,6 +24,7 @@ _templates = Environment(
     autoescape=select_autoescape(["html"], default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates ship with the package and never change while it runs
 )
 
 # Every page: never cached, never framed (clickjacking an approve button), no external resources at all.
