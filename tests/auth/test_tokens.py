@@ -30,10 +30,10 @@ def test_partner_application_tokens_carry_no_generation() -> None:
 
 def test_the_verifier_remembers_a_good_token_until_it_expires() -> None:
     verifier = tokens.Verifier(KEY)
-    issued = tokens.issue(key=KEY, user_id=1, account_id=1, ttl=1, client_id="c")
+    issued = tokens.issue(key=KEY, user_id=1, account_id=1, ttl=2, client_id="c")
     assert verifier.verify(issued.token) == issued.claims
     assert verifier.verify(issued.token) == issued.claims
-    time.sleep(1.1)
+    time.sleep(2.1)  # exp is a whole second at least 1 s after issue; now it is past
     with pytest.raises(Unauthenticated, match="expired"):
         verifier.verify(issued.token)
     with pytest.raises(Unauthenticated, match="expired"):
