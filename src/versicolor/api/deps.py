@@ -19,10 +19,16 @@ from versicolor.runtime import Runtime
 _ESCAPE = re.compile(rb"(\\+)u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     """The service's long-lived objects."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """`runtime_of` as a dependency."""
+    # async, though it awaits nothing: FastAPI runs a plain `def` dependency in a thread pool on every request.
+    return runtime_of(request)
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
@@ -31,7 +37,7 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     Declared with scope="function" (below) so that the commit happens before the answer is sent: a client
     is never told "created" about a row that then failed to commit.
     """
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session, session.begin():
         yield session
 

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.api.deps import DbSession, RuntimeDep, get_runtime
+from versicolor.api.deps import DbSession, RuntimeDep, runtime_of
 from versicolor.auth.gate import TokenGate, UserSnapshot
 from versicolor.core import secrets
 from versicolor.core.errors import Forbidden, Unauthenticated
@@ -59,7 +59,7 @@ def token_gate(request: Request) -> TokenGate:
     state = request.app.state
     gate = getattr(state, "token_gate", None)
     if not isinstance(gate, TokenGate):
-        gate = TokenGate.for_runtime(get_runtime(request))
+        gate = TokenGate.for_runtime(runtime_of(request))
         state.token_gate = gate
     return gate
 

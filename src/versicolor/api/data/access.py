@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from versicolor.api.deps import get_runtime
+from versicolor.api.deps import runtime_of
 from versicolor.api.security import authenticate
 from versicolor.core.domains.authorization import DEFAULT_FLUSH_EVERY, HostAuthorizer, Reason, authorize_host
 from versicolor.core.errors import Forbidden, Unauthenticated
@@ -105,13 +105,13 @@ def host_authorizer(request: Request) -> HostAuthorizer | None:
 
 async def by_token(request: Request, site_code: str) -> Access:
     """A bearer token's request: the site must be its account's (another account's answers 404)."""
-    async with get_runtime(request).sessions() as session, session.begin():
+    async with runtime_of(request).sessions() as session, session.begin():
         return await token_access(request, session, site_code)
 
 
 async def token_access(request: Request, session: AsyncSession, site_code: str) -> Access:
     """`by_token` inside the caller's transaction (a batch of events checks its token in its own)."""
-    principal = await authenticate(request, session, get_runtime(request))
+    principal = await authenticate(request, session, runtime_of(request))
     site = await sites.by_code(session=session, code=site_code)
     if site.account_id != principal.account_id:
         raise sites.not_found(site_code)
@@ -120,7 +120,7 @@ async def token_access(request: Request, session: AsyncSession, site_code: str) 
 
 async def by_page(request: Request, site_code: str, *, preflight: bool = False) -> Access:
     """A browser's request: the site must exist, and its page's host be authorised for the site's account."""
-    async with get_runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         site = await sites.by_code(session=session, code=site_code)
     return await page_access(request, site, preflight=preflight)
 
@@ -133,7 +133,7 @@ async def page_access(request: Request, site: SiteRef, *, preflight: bool = Fals
         # While the process's decision is fresh the session is never used: no connection, no round trip. A
         # session holds a connection only inside a transaction, so one that ended (or never began) needs no
         # close, and closing even an unused one costs a greenlet switch on this hot path.
-        session = get_runtime(request).sessions()
+        session = runtime_of(request).sessions()
         try:
             decision = await authorize_host(
                 session=session,

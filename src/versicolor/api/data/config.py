@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from versicolor.api.data import access
-from versicolor.api.deps import get_runtime
+from versicolor.api.deps import runtime_of
 
 router = APIRouter(tags=["data"])
 
@@ -25,7 +25,7 @@ CACHE_CONTROL = f"private, max-age={MAX_AGE_SECONDS}"
 @router.get("/sites/{site_code}/config")
 async def get_config(site_code: str, request: Request) -> Response:
     """The site's ACTIVE experiments with their deviations, variation code, goals and segments."""
-    site, current = await access.configurations(request).get(sessions=get_runtime(request).sessions, code=site_code)
+    site, current = await access.configurations(request).get(sessions=runtime_of(request).sessions, code=site_code)
     granted = await access.page_access(request, site)
     headers = {"ETag": current.etag, "Cache-Control": CACHE_CONTROL, **granted.cors}
     if current.matches(request.headers.get("if-none-match")):

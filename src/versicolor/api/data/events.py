@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from versicolor.api.data import access
 from versicolor.api.data.answers import refusal
-from versicolor.api.deps import get_runtime
+from versicolor.api.deps import runtime_of
 from versicolor.api.dialects import Dialect, error_response
 from versicolor.core.errors import DomainError, Invalid
 from versicolor.db.types import utcnow
@@ -42,7 +42,7 @@ async def post_events(site_code: str, request: Request) -> Response:
         body = await _read_body(request)
         # One transaction per batch; with a token, checking it shares the batch's transaction (one round trip
         # to begin and one to commit, rather than two of each).
-        async with get_runtime(request).sessions() as session, session.begin():
+        async with runtime_of(request).sessions() as session, session.begin():
             if by_token:
                 granted = await access.token_access(request, session, site_code)
             assert granted is not None

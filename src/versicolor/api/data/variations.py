@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 
 from versicolor.api.automation.schemas import CamelOut
 from versicolor.api.data import access
-from versicolor.api.deps import get_runtime
+from versicolor.api.deps import runtime_of
 from versicolor.core.errors import Invalid
 from versicolor.core.segments.conditions import Browser, DeviceType
 from versicolor.core.segments.evaluator import VisitorAttributes
@@ -66,7 +66,7 @@ async def get_visitor_variations(
         new_visitor=new_visitor,
         custom_data={int(k): v for k, v in _custom_data(custom_data).items()},
     )
-    async with get_runtime(request).sessions() as session:
+    async with runtime_of(request).sessions() as session:
         found = await visitors.allocations(
             session=session, site=granted.site, visitor_code=visitor_code, attributes=attributes
         )
