@@ -1,0 +1,50 @@
+"""The import rules of docs/architecture.md, checked so that they stay true."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "src" / "versicolor"
+WEB = ("fastapi", "starlette", "uvicorn")
+
+
+def imported_modules(folder: str) -> dict[str, set[str]]:
+    """Every module imported by each file under `folder`."""
+    found: dict[str, set[str]] = {}
+    for path in (PACKAGE / folder).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(PACKAGE))] = names
+    return found
+
+
+@pytest.mark.parametrize("folder", ["core", "tracking", "results", "stats", "db", "auth"])
+def test_the_domain_knows_no_web_framework(folder: str) -> None:
+    offenders = {
+        path: sorted(n for n in names if n.split(".")[0] in WEB) for path, names in imported_modules(folder).items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+@pytest.mark.parametrize("folder", ["core", "tracking", "results", "stats", "db", "auth"])
+def test_nothing_below_the_api_imports_it(folder: str) -> None:
+    offenders = {
+        path: sorted(n for n in names if n.startswith(("versicolor.api", "versicolor.app", "versicolor.cli")))
+        for path, names in imported_modules(folder).items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_statistics_import_nothing_of_ours_but_themselves() -> None:
+    offenders = {
+        path: sorted(n for n in names if n.startswith("versicolor") and not n.startswith("versicolor.stats"))
+        for path, names in imported_modules("stats").items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
