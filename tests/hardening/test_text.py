@@ -165,3 +165,22 @@ async def test_free_form_json_nested_deeply_is_400(
     site = await make.site(client, account)
     answer = await client.post(path, json={**body, "siteId": site["id"]}, headers=account.headers)
     assert answer.status_code == 400, answer.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": '[{"field": "\\ud800"}]'},
+        {"filter": '[{"field": "x\\udc00", "operator": "EQUAL", "parameters": [1]}]'},
+    ],
+    ids=["sort", "filter"],
+)
+async def test_an_error_quoting_a_lone_surrogate_is_still_sent(
+    client: httpx.AsyncClient, factory: Factory, query: dict[str, str]
+) -> None:
+    account = await factory.account()
+    answer = await client.get("/sites", params=query, headers=account.headers)
+    assert answer.status_code == 400, answer.text
+    message = answer.json()["message"]
+    assert message.startswith("Cannot filter or sort by given field: "), message
+    assert "\\ud800" in message or "x\\udc00" in message, "the surrogate is shown as its escape"

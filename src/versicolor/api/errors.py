@@ -76,11 +76,19 @@ def summary(details: Sequence[Detail]) -> str:
     return "; ".join(f"{d.field}: {d.message}" if d.field != "body" else d.message for d in details)
 
 
+def _encodable(text: str) -> str:
+    # A message may quote the input, and JSON input can hold a lone surrogate (\ud800) that UTF-8 cannot encode:
+    # shown as its escape, the answer can still be sent (otherwise rendering the 400 itself fails with a 500).
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if not text.isascii() else text
+
+
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-    return error_response(dialect_of(request.url.path), status, exc.message, details=exc.details, headers=headers)
+    details = [Detail(_encodable(d.field), _encodable(d.message)) for d in exc.details]
+    message = _encodable(exc.message)
+    return error_response(dialect_of(request.url.path), status, message, details=details, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
