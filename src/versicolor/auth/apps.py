@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.auth import revocation
-from versicolor.core import secrets
+from versicolor.core import resources, secrets
 from versicolor.core.errors import Invalid, NotFound
 from versicolor.core.roles import Principal
 from versicolor.db.models import Account, PartnerApp
@@ -83,6 +83,7 @@ def scoped(principal: Principal) -> Select[PartnerApp]:
 
 async def get(*, session: AsyncSession, principal: Principal, app_id: int) -> PartnerApp:
     """An application of the caller's account."""
+    resources.check_id("application", app_id)
     app = await session.scalar(scoped(principal).where(PartnerApp.id == app_id))
     if app is None:
         raise NotFound.object("application", app_id)
@@ -99,6 +100,6 @@ async def delete(*, session: AsyncSession, principal: Principal, app_id: int) ->
 
 async def by_client_id(*, session: AsyncSession, client_id: str) -> PartnerApp | None:
     """The application a client id names, whichever account registered it (for the authorization page)."""
-    if not client_id or len(client_id) > 64:
+    if not client_id or len(client_id) > 64 or "\x00" in client_id:
         return None
     return await session.scalar(select(PartnerApp).where(PartnerApp.client_id == client_id))

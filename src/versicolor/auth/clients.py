@@ -40,7 +40,12 @@ class Client:
 
 async def authenticate(*, session: AsyncSession, client_id: str, client_secret: str) -> Client:
     """The client whose id and secret these are; raises invalid_client otherwise, whichever part was wrong."""
-    if not client_id or len(client_id) > MAX_CLIENT_ID or len(client_secret) > MAX_CLIENT_SECRET:
+    if (
+        not client_id
+        or len(client_id) > MAX_CLIENT_ID
+        or len(client_secret) > MAX_CLIENT_SECRET
+        or "\x00" in client_id  # PostgreSQL text cannot hold it, and no client id contains it
+    ):
         raise invalid_client()
     row = (
         await session.execute(

@@ -593,7 +593,10 @@ def _datetime(where: str, found: Field, raw: Any) -> datetime:
     except ValueError:
         raise _invalid(where, problem) from None
     # A moment without a zone is read as UTC, the zone every timestamp of the API is written in.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 lies before the year 1 in UTC
+        raise _invalid(where, problem) from None
 
 
 # --- text rules: patterns and case -------------------------------------------------------------------------

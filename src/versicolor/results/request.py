@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from versicolor.core.errors import Detail, Invalid
+from versicolor.core.resources import MAX_ID
 from versicolor.tracking import events as tracked
 
 MAX_GOALS = 50
@@ -225,14 +226,17 @@ def _check_ids(name: str, ids: Sequence[int]) -> list[Detail]:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         problems.append(Detail(name, f"goal ids {duplicates} are listed more than once"))
-    if any(i <= 0 for i in ids):
-        problems.append(Detail(name, "goal ids are positive integers"))
+    if any(i <= 0 or i > MAX_ID for i in ids):
+        problems.append(Detail(name, f"goal ids are integers from 1 to {MAX_ID}"))
     return problems
 
 
 def _utc(moment: datetime) -> datetime:
     # A moment without a zone is read as UTC, the zone every report is computed in.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise Invalid.field("dateIntervals", f"{moment.isoformat()} lies outside the years 1 to 9999 in UTC") from None
 
 
 def _check_intervals(raw: Sequence[tuple[datetime, datetime]]) -> tuple[tuple[DateInterval, ...], list[Detail]]:

@@ -335,7 +335,11 @@ def _timestamp(value: Any, latest: datetime, found: list[tuple[str, str]]) -> da
         if moment.tzinfo is None:
             found.append(("timestamp", f"needs a time zone, e.g. a trailing Z for UTC (got {_show(value)})"))
             return None
-        moment = moment.astimezone(UTC)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            found.append(("timestamp", f"lies outside the years 1 to 9999 in UTC (got {_show(value)})"))
+            return None
     else:
         if not math.isfinite(value) or not 0 <= value < 1e14:
             found.append(("timestamp", f"is not a time in milliseconds since the epoch (got {_show(value)})"))
