@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from versicolor import __version__
-from versicolor.api import docs, errors, health, oauth
+from versicolor.api import docs, errors, health, oauth, routing
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in (v3_urls.router, v3_url_groups.router):
         app.include_router(router, dependencies=json_bodies)
     app.include_router(automation_results.router, dependencies=json_bodies)
+    routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.
     app.add_middleware(
