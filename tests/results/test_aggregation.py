@@ -8,7 +8,7 @@ import pytest
 from tests.factories import Factory
 from tests.results.dataset import history, send
 from tests.tracking.fixtures import shop
-from versicolor.results import aggregation
+from versicolor.results import aggregation, sums
 from versicolor.results.request import BreakdownType, ReportRequest
 from versicolor.runtime import Runtime
 
@@ -25,9 +25,7 @@ async def test_side_by_side_queries_agree_with_one_after_another(
 ) -> None:
     made = await shop(client, factory)
     await send(client, made, history(made))
-    scope = aggregation.Scope(
-        experiment_id=made.experiment_id, goal_ids=(made.goal_id, made.other_goal_id), request=request_
-    )
+    scope = sums.Scope(experiment_id=made.experiment_id, goal_ids=(made.goal_id, made.other_goal_id), request=request_)
     async with runtime.sessions() as session, session.begin():
         serial = await aggregation.aggregate(session=session, scope=scope)
     async with runtime.sessions() as session, session.begin():

@@ -20,8 +20,8 @@ from typing import Any
 
 from versicolor import stats
 from versicolor.core.errors import Invalid
-from versicolor.results.aggregation import Aggregates, GoalSums, Units
 from versicolor.results.request import ConversionType, ReportRequest
+from versicolor.results.sums import Aggregates, GoalSums, Units
 
 TOTAL_KEY = "_reference"
 MAX_BREAKDOWN_KEYS = 1_000

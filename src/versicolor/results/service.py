@@ -18,7 +18,7 @@ from versicolor.core.experiments.lifecycle import Status
 from versicolor.core.roles import Principal, Role
 from versicolor.db.models import Experiment, Goal
 from versicolor.db.models.results import ResultReport
-from versicolor.results import aggregation, report, store
+from versicolor.results import aggregation, report, store, sums
 from versicolor.results.callbacks import CallbackSender, account_callback_key
 from versicolor.results.request import ReportRequest
 
@@ -138,7 +138,7 @@ async def compute(
     experiment = await experiments.get(session=session, principal=principal, experiment_id=row.experiment_id)
     arms, goal_ids, splits, boundaries = await _plan_inputs(session, experiment, request)
     measured = sorted(set(goal_ids) | ({experiment.main_goal_id} if experiment.main_goal_id else set()))
-    scope = aggregation.Scope(
+    scope = sums.Scope(
         experiment_id=experiment.id,
         goal_ids=tuple(measured),
         request=request,

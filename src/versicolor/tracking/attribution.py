@@ -6,25 +6,49 @@
   exposure. Earlier conversions stay stored (CUPED reads them as the visitor's pre-exposure value) but never
   count as a result of the experiment.
 - A visit counts when it is the visit of the first exposure, or started at or after it.
+- A conversion in the `CUPED_LOOKBACK` before the first exposure is the visitor's pre-exposure value (CUPED).
 
-The results engine builds its aggregates on these selects rather than restating the rules.
+The rollups (`versicolor.tracking.rollup`) and the results engine build on these conditions rather than
+restating the rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 
 from versicolor.db.models import TrackingConversion, TrackingExposure, TrackingVisit
+
+CUPED_LOOKBACK = timedelta(days=14)
+
+
+def same_visitor() -> ColumnElement[bool]:
+    """A conversion and an exposure of the same visitor on the same site."""
+    return and_(
+        TrackingConversion.site_id == TrackingExposure.site_id,
+        TrackingConversion.visitor_code == TrackingExposure.visitor_code,
+    )
+
+
+def after_exposure() -> ColumnElement[bool]:
+    """Of a conversion and an exposure of the same visitor: the conversion counts under the exposure."""
+    return TrackingConversion.timestamp >= TrackingExposure.timestamp
 
 
 def conversion_counts() -> ColumnElement[bool]:
     """The join condition of a conversion to the exposure it counts under."""
-    return and_(
-        TrackingConversion.visitor_code == TrackingExposure.visitor_code,
-        TrackingConversion.timestamp >= TrackingExposure.timestamp,
+    return and_(same_visitor(), after_exposure())
+
+
+def within_lookback(dialect: str) -> ColumnElement[bool]:
+    """The conversion is no earlier than `CUPED_LOOKBACK` before the exposure (it may be later)."""
+    if dialect == "postgresql":
+        return TrackingConversion.timestamp >= TrackingExposure.timestamp - literal(CUPED_LOOKBACK)
+    # SQLite keeps timestamps as text; julianday() makes both sides comparable numbers of days.
+    return func.julianday(TrackingConversion.timestamp) >= (
+        func.julianday(TrackingExposure.timestamp) - CUPED_LOOKBACK.days
     )
 
 

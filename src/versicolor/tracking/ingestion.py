@@ -8,7 +8,8 @@ SELECT FROM json_to_recordset; SQLite: one executemany):
   once;
 - exposures: one row per (experiment, visitor). The first stored exposure fixes the variation for good; a
   later-arriving exposure to the SAME variation with an earlier timestamp moves the exposure time back (a
-  browser's batches may arrive out of order), one to another variation changes nothing.
+  browser's batches may arrive out of order), one to another variation changes nothing;
+- then the rollups of the visitors the batch touched are recomputed (`versicolor.tracking.rollup`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.core.errors import Detail
 from versicolor.db.models import Experiment, Goal, TrackingConversion, TrackingExposure, TrackingVisit, Variation
 from versicolor.tracking import events as event_rules
+from versicolor.tracking import rollup
 from versicolor.tracking.events import Batch, Event, EventType
 from versicolor.tracking.sites import SiteRef
 
@@ -127,6 +129,8 @@ async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event]
     visits.sort(key=_by_event_id)
     conversions.sort(key=_by_event_id)
     exposures.sort(key=_by_exposure_key)
+    exposed = {e.visitor_code for e in exposures}
+    await rollup.lock_visitors(session=session, site_id=site.id, visitor_codes={e.visitor_code for e in events})
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
         for sql, rows, make in (
@@ -146,6 +150,12 @@ async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event]
         ):
             if rows:
                 await session.execute(statement, [{**_row(site, e, now), **extra(e)} for e in rows])
+    await rollup.refresh(
+        session=session,
+        site_id=site.id,
+        visits_of=exposed | {e.visitor_code for e in visits},
+        conversions_of=exposed | {e.visitor_code for e in conversions},
+    )
     return Stored(received=len(events), visits=len(visits), exposures=len(exposures), conversions=len(conversions))
 
 

@@ -17,7 +17,7 @@ from versicolor.db.models.oauth import (
 from versicolor.db.models.results import ResultReport
 from versicolor.db.models.segments import Segment
 from versicolor.db.models.sites import Site
-from versicolor.db.models.tracking import TrackingConversion, TrackingExposure, TrackingVisit
+from versicolor.db.models.tracking import TrackingConversion, TrackingExposure, TrackingVisit, TrackingVisitorGoal
 
 __all__ = [
     "Account",
@@ -41,6 +41,7 @@ __all__ = [
     "TrackingConversion",
     "TrackingExposure",
     "TrackingVisit",
+    "TrackingVisitorGoal",
     "Url",
     "UrlGroup",
     "User",

@@ -8,6 +8,10 @@ Shaped for the results engine, which aggregates per experiment and variation:
   Which of them count for an experiment is decided in one place, `versicolor.tracking.attribution`: those
   at or after the visitor's first exposure.
 - `tracking_visits` holds visit starts, for per-visit reports.
+- `tracking_visitor_goals` is derived: per (experiment, exposed visitor, goal) what the attribution rule makes
+  of that visitor's conversions, kept by ingestion (`versicolor.tracking.rollup`) in the same transaction as
+  the events, so a report reads one row per converting visitor instead of joining raw events. An exposure
+  row's `visits` is kept the same way.
 
 Visits and conversions are keyed by (site, client-made event id): a replayed event finds its key taken and is
 stored once. Rows carry `account_id` for scoping; they are deleted with their site, experiment or goal.
@@ -18,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -44,8 +48,10 @@ class TrackingVisit(_Attributes, Base):
     """A visit (session) of a visitor on a site."""
 
     __tablename__ = "tracking_visits"
-    # Per-visit reports join visits to the experiment's exposures by visitor.
-    __table_args__ = (Index("ix_tracking_visits_site_visitor", "site_id", "visitor_code", "timestamp"),)
+    # Per-visit reports join visits to the experiment's exposures by visitor, and ingestion counts a visitor's
+    # visits. Visitor first: a site alone selects nearly everything, and a planner without statistics yet (a
+    # young table) must not be able to pick an index scan on the site alone.
+    __table_args__ = (Index("ix_tracking_visits_visitor_site", "visitor_code", "site_id", "timestamp"),)
 
     # The site FK deletes a site's visits with it; the primary key leads with site_id, so that is an index scan.
     site_id: Mapped[int] = mapped_column(
@@ -63,6 +69,8 @@ class TrackingExposure(_Attributes, Base):
     """A visitor's first exposure to an experiment: it fixes the variation for good."""
 
     __tablename__ = "tracking_exposures"
+    # Ingestion recomputes the rollups of the visitors a batch touches (visitor first, as for visits).
+    __table_args__ = (Index("ix_tracking_exposures_visitor_site", "visitor_code", "site_id"),)
 
     experiment_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
@@ -77,6 +85,8 @@ class TrackingExposure(_Attributes, Base):
     visit_id: Mapped[str] = mapped_column(String(VISIT_ID_LENGTH))
     timestamp: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Derived: the visitor's visits that count for the experiment (attribution.visit_counts).
+    visits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TrackingConversion(_Attributes, Base):
@@ -84,7 +94,11 @@ class TrackingConversion(_Attributes, Base):
 
     __tablename__ = "tracking_conversions"
     # Results join an experiment's exposures to its goals' conversions by visitor, then by time.
-    __table_args__ = (Index("ix_tracking_conversions_goal_visitor", "goal_id", "visitor_code", "timestamp"),)
+    # Ingestion reads a visitor's conversions on a site to keep the rollups (visitor first, as for visits).
+    __table_args__ = (
+        Index("ix_tracking_conversions_goal_visitor", "goal_id", "visitor_code", "timestamp"),
+        Index("ix_tracking_conversions_visitor_site", "visitor_code", "site_id", "timestamp"),
+    )
 
     site_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH), primary_key=True)
@@ -95,3 +109,37 @@ class TrackingConversion(_Attributes, Base):
     timestamp: Mapped[datetime] = mapped_column(UtcDateTime)
     revenue: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TrackingVisitorGoal(Base):
+    """Derived, one row per (experiment, exposed visitor, goal) the visitor converted on after its first
+    exposure or within the CUPED lookback before it: the counted conversions, the visits they fell in and their
+    revenue, and the pre-exposure conversions. The exposure's variation and attributes are copied in, so that a
+    per-visitor report filters, breaks down and sums from this table alone; ingestion rewrites a visitor's
+    rows whenever a batch carries an exposure or a conversion of theirs, so the copies never go stale.
+    """
+
+    __tablename__ = "tracking_visitor_goals"
+    __table_args__ = (Index("ix_tracking_visitor_goals_visitor_site", "visitor_code", "site_id"),)
+
+    experiment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    visitor_code: Mapped[str] = mapped_column(String(VISITOR_CODE_LENGTH), primary_key=True)
+    goal_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    site_id: Mapped[int] = mapped_column(BigId)
+    # Copied from the visitor's exposure.
+    variation_id: Mapped[int] = mapped_column(BigId)
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime)
+    device_type: Mapped[str | None] = mapped_column(String(16))
+    browser: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
+    new_visitor: Mapped[bool | None] = mapped_column(Boolean)
+    # Under the attribution rule: counted conversions, the visits they fell in, and their revenue (null when
+    # none carried any); and the conversions in the lookback before the exposure.
+    conversions: Mapped[int] = mapped_column(Integer)
+    converted_visits: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[float | None] = mapped_column(Float)
+    pre_conversions: Mapped[int] = mapped_column(Integer)
