@@ -42,13 +42,13 @@ from versicolor.results.sums import (
     Aggregates,
     Scope,
     Units,
+    add_per_visitor_goal_sums,
     goal_sums,
     groups,
     in_intervals,
     key,
     key_of_row,
     per_visit_goal_columns,
-    per_visitor_goal_columns,
     period,
     visitor_conditions,
 )
@@ -165,14 +165,7 @@ def _conversions_per_visitor(scope: Scope, dialect: str) -> Select[Any]:
 async def sum_conversions(session: AsyncSession, scope: Scope, dialect: str, result: Aggregates) -> None:
     """Per-visitor sums of every goal per arm and key."""
     per_visitor = _conversions_per_visitor(scope, dialect).subquery("per_visitor_goal")
-    grouped = [*groups(per_visitor, "arm", "key"), per_visitor.c.goal_id]
-    columns = per_visitor_goal_columns(per_visitor.c.k, per_visitor.c.pre, per_visitor.c.revenue)
-    for row in await session.execute(select(*grouped, *columns).group_by(*grouped)):
-        values = row._mapping
-        sums = goal_sums(values)
-        # Per visitor, a converted unit is a converted visitor.
-        sums.converted_visits = sums.converted_visitors
-        result.goals[(str(values["arm"]), key_of_row(values, scope), int(values["goal_id"]))] = sums
+    await add_per_visitor_goal_sums(session, per_visitor, scope, result)
 
 
 def _conversions_per_visit(scope: Scope) -> Select[Any]:

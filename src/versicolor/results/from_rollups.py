@@ -18,12 +18,12 @@ from versicolor.results import from_events
 from versicolor.results.sums import (
     Aggregates,
     Scope,
+    add_per_visitor_goal_sums,
     goal_sums,
     groups,
     key,
     key_of_row,
     per_visit_goal_columns,
-    per_visitor_goal_columns,
     visitor_conditions,
 )
 
@@ -52,14 +52,7 @@ async def sum_conversions(session: AsyncSession, scope: Scope, dialect: str, res
     """Per-visitor sums of every goal per arm and key."""
     pre = _R.pre_conversions if scope.request.cuped_goal_ids else literal_column("0")
     rows = _goal_rows(scope, dialect, _R.conversions.label("k"), pre.label("pre"), _R.revenue).subquery("rows")
-    grouped = [*groups(rows, "arm", "key"), rows.c.goal_id]
-    columns = per_visitor_goal_columns(rows.c.k, rows.c.pre, rows.c.revenue)
-    for row in await session.execute(select(*grouped, *columns).group_by(*grouped)):
-        values = row._mapping
-        sums = goal_sums(values)
-        # Per visitor, a converted unit is a converted visitor.
-        sums.converted_visits = sums.converted_visitors
-        result.goals[(str(values["arm"]), key_of_row(values, scope), int(values["goal_id"]))] = sums
+    await add_per_visitor_goal_sums(session, rows, scope, result)
 
 
 async def sum_per_visit(session: AsyncSession, scope: Scope, dialect: str, result: Aggregates) -> None:

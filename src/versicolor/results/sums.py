@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, false, func, literal_column, or_, true
+from sqlalchemy import ColumnElement, Float, and_, case, cast, false, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -212,9 +212,20 @@ def groups(source: Any, *names: str) -> list[Any]:
     return [source.c[name] for name in names if name in source.c]
 
 
-def per_visitor_goal_columns(k: Any, pre: Any, revenue: Any) -> list[Any]:
-    """The per-visitor sums of one goal over rows of one visitor each: k counted conversions, pre
-    pre-exposure conversions and revenue."""
+async def add_per_visitor_goal_sums(session: AsyncSession, rows: Any, scope: Scope, result: Aggregates) -> None:
+    """Sum `rows`, one per visitor and goal (columns arm, key when broken down, goal_id, k the counted
+    conversions, pre the pre-exposure ones, revenue), per arm, key and goal into `result`."""
+    grouped = [*groups(rows, "arm", "key"), rows.c.goal_id]
+    columns = _per_visitor_goal_columns(rows.c.k, rows.c.pre, rows.c.revenue)
+    for row in await session.execute(select(*grouped, *columns).group_by(*grouped)):
+        values = row._mapping
+        sums = goal_sums(values)
+        # Per visitor, a converted unit is a converted visitor.
+        sums.converted_visits = sums.converted_visitors
+        result.goals[(str(values["arm"]), key_of_row(values, scope), int(values["goal_id"]))] = sums
+
+
+def _per_visitor_goal_columns(k: Any, pre: Any, revenue: Any) -> list[Any]:
     converted = case((k > 0, 1), else_=0)
     pre_converted = case((pre > 0, 1), else_=0)
     return [
