@@ -23,7 +23,7 @@ from versicolor.api.automation import variations as automation_variations
 from versicolor.api.conventions import ratelimit
 from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
-from versicolor.api.deps import require_json
+from versicolor.api.deps import CheckedInputRoute, require_json
 from versicolor.api.https import HttpsRule, parse_networks
 from versicolor.api.request_ids import RequestIdMiddleware
 from versicolor.api.v3 import url_groups as v3_url_groups
@@ -73,22 +73,24 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     data_access.install(app)  # the process's cache of host decisions
     app.include_router(data_router)  # JSON and NDJSON bodies: it checks media types itself
 
-    json_bodies = [Depends(require_json)]
-    for router in (automation_sites.router, automation_accounts.router, automation_apps.router):
-        app.include_router(router, dependencies=json_bodies)
-    # After automation_accounts: its `/accounts/me` must match before `/accounts/{id}`.
+    # Automation and v3 routers check their input (api/deps.py, require_json) as a CheckedInputRoute; one that
+    # does not gets the same check as a dependency.
     for router in (
+        automation_sites.router,
+        automation_accounts.router,  # before users: its `/accounts/me` must match before `/accounts/{id}`
+        automation_apps.router,
         automation_users.router,
         automation_goals.router,
         automation_segments.router,
         automation_custom_datas.router,
         automation_experiments.router,
         automation_variations.router,
+        v3_urls.router,
+        v3_url_groups.router,
+        automation_results.router,
     ):
-        app.include_router(router, dependencies=json_bodies)
-    for router in (v3_urls.router, v3_url_groups.router):
-        app.include_router(router, dependencies=json_bodies)
-    app.include_router(automation_results.router, dependencies=json_bodies)
+        checked = router.route_class is CheckedInputRoute
+        app.include_router(router, dependencies=[] if checked else [Depends(require_json)])
     routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
-from versicolor.api.deps import RuntimeDep
+from versicolor.api.deps import CheckedInputRoute, RuntimeDep
 from versicolor.api.security import Caller, CallerUser, needs, token_gate
 from versicolor.core import accounts
 from versicolor.core.roles import Permission
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=CheckedInputRoute)
 
 
 class Me(CamelOut):

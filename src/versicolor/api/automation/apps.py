@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import DbSession
+from versicolor.api.deps import CheckedInputRoute, DbSession
 from versicolor.api.security import Caller, needs, token_gate
 from versicolor.auth import apps
 from versicolor.core import querying
@@ -20,7 +20,7 @@ from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import PartnerApp
 
-router = APIRouter(prefix="/applications", tags=["applications"])
+router = APIRouter(prefix="/applications", tags=["applications"], route_class=CheckedInputRoute)
 ADMIN = needs(Permission.ADMIN)
 
 # Every scalar field AppOut shows; the secret is never shown, so never searchable either.
