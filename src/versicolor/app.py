@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_results.router,
     ):
         checked = router.route_class is CheckedInputRoute
-        app.include_router(router, dependencies=[] if checked else [Depends(require_json)])
+        routing.include(app, router, dependencies=[] if checked else [Depends(require_json)])
     routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute, Match
 
 from tests.factories import Factory
+from versicolor.api import routing
 from versicolor.api.routing import RouteIndex
 from versicolor.app import create_app
 from versicolor.runtime import Runtime
@@ -76,3 +77,14 @@ async def test_a_route_added_after_the_app_was_made_is_found(runtime: Runtime, p
 
         app.include_router(late)
         assert (await http.get(path)).json() == {"late": "yes"}
+
+
+def test_routers_added_flat_are_documented_as_included_ones(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    flat = create_app(runtime=runtime).openapi()
+
+    def include_router(app: FastAPI, router: APIRouter, *, dependencies: object = ()) -> None:
+        app.include_router(router, dependencies=dependencies)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routing, "include", include_router)
+    assert flat == create_app(runtime=runtime).openapi()
+    assert len(flat["paths"]) > 40

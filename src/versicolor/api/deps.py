@@ -54,8 +54,11 @@ async def require_json(request: Request) -> None:
     (path, query, JSON body, keys included) may hold what the database cannot store (db.types.unstorable):
     it is refused with a 400 naming where it was, rather than failing on one backend and not the other.
     """
-    _refuse_unstorable(request.path_params.items())
-    _refuse_unstorable(request.query_params.multi_items())
+    scope = request.scope
+    if scope.get("path_params"):
+        _refuse_unstorable(request.path_params.items())
+    if scope.get("query_string"):
+        _refuse_unstorable(request.query_params.multi_items())
     if request.method in ("POST", "PUT", "PATCH"):
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";", 1)[0].strip().lower()

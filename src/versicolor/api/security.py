@@ -64,24 +64,22 @@ def token_gate(request: Request) -> TokenGate:
     return gate
 
 
-# Where a request keeps its caller once checked: a route may ask for the caller in two forms (Caller, CallerUser).
-_CHECKED = "versicolor.caller"
+# The scope key under which a request keeps its caller once checked (a route may ask for it as Caller and as
+# CallerUser; the check runs once). Only this module sets it; a client cannot reach an ASGI scope key.
+CHECKED_CALLER = "versicolor.caller"
 
 
 async def _checked_bearer(request: Request) -> tuple[Principal, UserSnapshot]:
     # Nothing here is a sync dependency (such as RuntimeDep): FastAPI runs those in a thread pool, a hop that
     # costs more than the whole token check.
-    checked: tuple[Principal, UserSnapshot] | None = request.scope.get(_CHECKED)
+    checked: tuple[Principal, UserSnapshot] | None = request.scope.get(CHECKED_CALLER)
     if checked is not None:
         return checked
-    claims, user = await token_gate(request).check(bearer_token(request))
+    _, user = await token_gate(request).check(bearer_token(request))
     principal = Principal(account_id=user.account_id, user_id=user.id, role=Role(user.role))
     principal.require(required_permission(request))
-    state = request.state
-    state.principal = principal
-    state.token_id = claims.jti
-    state.user = user
-    request.scope[_CHECKED] = checked = (principal, user)
+    request.state.principal = principal
+    request.scope[CHECKED_CALLER] = checked = (principal, user)
     return checked
 
 
