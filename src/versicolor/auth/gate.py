@@ -6,9 +6,10 @@ database's auth journal (db/models/oauth.py) says what changed; a worker reads t
 it has seen when it has reason to believe there are new ones:
 
 - a transaction of this process has committed journal entries (a counter in memory, free to check);
-- with Redis configured, the journal head published there is ahead of ours (a GET per check, shared by the
-  checks that start before it is sent): writers publish after their commit and before they answer, so a
-  revocation holds on every worker and host at once;
+- with Redis configured, the journal head published there is ahead of ours (a GET that every check waits for,
+  sent after the check started; one GET is in flight at a time, on a connection of the gate's own, and the
+  checks that start meanwhile share the next one): writers publish after their commit and before they
+  answer, so a revocation holds on every worker and host at once;
 - otherwise, the last read is older than `auth_sync_interval` (default 1 s; 0 reads the journal on every
   request). Without Redis this interval is how fast other workers learn.
 
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -101,8 +103,10 @@ class TokenGate:
         self._published = 0  # the highest head we know Redis holds
         self._pruned_at = float("-inf")
         self._redis_failing_since: float | None = None
-        self._next_get: asyncio.Future[int | None] | None = None
-        self._gets: set[asyncio.Task[None]] = set()
+        self._waiting: list[asyncio.Future[int | None]] = []  # checks waiting for the next GET of the head
+        self._getting: asyncio.Task[None] | None = None
+        self._connection: AbstractConnection | None = None
+        self._get_command: list[bytes] = []
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -247,32 +251,56 @@ class TokenGate:
         return user
 
     async def _remote_head(self) -> int | None:
-        # Checks that start before a GET is sent share it: its answer is at least as new as each of them
-        # needs. A GET sent earlier could predate a revocation they must see, so they never join that one.
-        batch = self._next_get
-        if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._next_get = loop.create_future()
-            task = loop.create_task(self._get_head(batch))  # runs after the checks already scheduled in this turn
-            self._gets.add(task)
-            task.add_done_callback(self._gets.discard)
-        return await asyncio.shield(batch)
+        # A check needs a GET sent after it started: an earlier one could predate a revocation it must see.
+        # One GET is in flight at a time; the checks that start meanwhile share the next, so under load one
+        # GET serves many checks. A waiter of its own per check: a cancelled request cancels only its own.
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[int | None] = loop.create_future()
+        self._waiting.append(waiter)
+        if self._getting is None:
+            self._getting = loop.create_task(self._get_heads())  # runs after the checks already scheduled
+        return await waiter
 
-    async def _get_head(self, batch: asyncio.Future[int | None]) -> None:
-        assert self._redis is not None
-        if self._next_get is batch:
-            self._next_get = None  # checks from now on need a GET sent after them
-        head: int | None = None
+    async def _get_heads(self) -> None:
+        waiting: list[asyncio.Future[int | None]] = []
         try:
-            value = await self._redis.get(self._head_key)
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
+                head = await self._get_head()  # sent after every check in `waiting` started
+                for waiter in waiting:
+                    if not waiter.done():
+                        waiter.set_result(head)
+                waiting = []
+        except BaseException as exc:
+            for waiter in [*waiting, *self._waiting]:
+                if not waiter.done():
+                    waiter.cancel() if isinstance(exc, asyncio.CancelledError) else waiter.set_exception(exc)
+            self._waiting = []
+            raise
+        finally:
+            self._getting = None
+
+    async def _get_head(self) -> int | None:
+        # On a connection kept for this alone (Redis' client and its pool cost several times the GET's CPU);
+        # it stays the pool's, which closes it with the others.
+        assert self._redis is not None
+        try:
+            if self._connection is None:
+                self._connection = await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+                self._get_command = self._connection.pack_command("GET", self._head_key)
+            await self._connection.send_packed_command(self._get_command, check_health=False)
+            value = await self._connection.read_response()
         except (RedisError, OSError) as exc:
+            if self._connection is not None:
+                await self._connection.disconnect(nowait=True)  # a reply may be pending: start afresh
             self._redis_failed(exc)
-        else:
-            self._redis_failing_since = None
-            if value is not None:
-                head = int(value)
-                self._published = max(self._published, head)
-        batch.set_result(head)
+            return None
+        self._redis_failing_since = None
+        if value is None:
+            return None
+        head = int(value)
+        self._published = max(self._published, head)
+        return head
 
     async def _publish_head(self) -> None:
         if self._redis is None:
