@@ -11,10 +11,13 @@ The first two run with the rate limiter off (VERSICOLOR_RATE_LIMITS empty) so th
 differs from /healthz. The servers run side by side and take turns, round after round, each round a fixed
 number of requests, so that a change in the machine's load hits every figure alike; a figure is the median.
 
-The ratio of the two endpoints also contains what /accounts/me does besides authenticating (routing past
-the routers before it, dependencies, the response model), so the token check itself (signature, then the
-gate) is also timed in this process on a warm gate, in CPU time with as many concurrent checks as the load
-has connections, and shown as a share of one /accounts/me request.
+The ratio of the two endpoints also contains what /accounts/me does besides authenticating (routing,
+its dependency, the response model), so authentication is also isolated in this process, on the same database
+and settings, in CPU time with as many concurrent requests as the load has connections:
+
+- the app alone (ASGI calls, no HTTP server): /healthz, /accounts/me, and /accounts/me with the caller already
+  checked (the route exactly as served, minus authentication: token, gate, role);
+- the token check alone (signature, then the gate) on a warm gate.
 """
 
 from __future__ import annotations
@@ -35,8 +38,11 @@ import httpx
 from redis import Redis
 from tests.server import run_cli, serve
 
+from versicolor.api import security
+from versicolor.app import create_app
 from versicolor.auth import tokens
 from versicolor.auth.gate import TokenGate
+from versicolor.core.roles import Principal, Role
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
@@ -44,6 +50,7 @@ CONNECTIONS = 8
 REQUESTS = 4000  # per round, endpoint and server
 ROUNDS = 5
 CHECKS = 20_000
+APP_REQUESTS = 8_000  # per in-process round and path
 REDIS_URL = os.environ.get("VERSICOLOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -126,13 +133,61 @@ def _serving(setup: Setup, database_url: str, credentials: dict[str, str], folde
             redis.close()
 
 
-async def _check_cost(settings: Settings, token: str) -> tuple[float, float]:
-    """CPU microseconds of one token check on a warm gate, checks running as concurrently as the load's.
+@dataclass
+class InProcess:
+    """CPU microseconds per request of the app alone, and of the token check alone."""
 
-    As done (a known token's signature is not verified again), and verifying the signature every time.
-    """
+    healthz: float
+    me: float
+    me_checked: float  # /accounts/me with the caller already checked: the route minus authentication
+    check: float  # a token check as done (a known token's signature is not verified again)
+    cold_check: float  # verifying the signature every time
+
+
+async def _app_cost(runtime: Runtime, token: str) -> tuple[float, float, float]:
+    app = create_app(runtime=runtime)
+    gate = TokenGate.for_runtime(runtime)
+    app.state.token_gate = gate
+    _, user = await gate.check(token)
+    checked = (Principal(account_id=user.account_id, user_id=user.id, role=Role(user.role)), user)
+    bearer = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())]
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"expected 200, got {message['status']}")
+
+    async def requests(path: str, headers: list[tuple[bytes, bytes]], extra: dict[str, object]) -> None:
+        for _ in range(APP_REQUESTS // CONNECTIONS):
+            scope = {
+                "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+                "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": headers,
+                "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {}, **extra,
+            }  # fmt: skip
+            await app(scope, receive, send)  # type: ignore[arg-type]
+
+    cases = {
+        "healthz": ("/healthz", [(b"host", b"127.0.0.1")], {}),
+        "me": ("/accounts/me", bearer, {}),
+        "me_checked": ("/accounts/me", bearer, {security.CHECKED_CALLER: checked}),
+    }
+    costs: dict[str, list[float]] = {name: [] for name in cases}
+    for round_ in range(ROUNDS + 1):
+        for name, case in cases.items():
+            started = time.process_time()
+            await asyncio.gather(*(requests(*case) for _ in range(CONNECTIONS)))
+            if round_:
+                costs[name].append((time.process_time() - started) / APP_REQUESTS * 1e6)
+    return tuple(statistics.median(costs[name]) for name in cases)  # type: ignore[return-value]
+
+
+async def _in_process(settings: Settings, token: str) -> InProcess:
+    """The app and the token check in this process, on a warm gate, as concurrently as the load."""
     runtime = await Runtime.start(settings, migrate_first=False)
     try:
+        healthz, me, me_checked = await _app_cost(runtime, token)
         gate = TokenGate.for_runtime(runtime)
         await gate.check(token)
 
@@ -148,7 +203,7 @@ async def _check_cost(settings: Settings, token: str) -> tuple[float, float]:
             started = time.process_time()
             await asyncio.gather(*(checks(verify_every_time) for _ in range(CONNECTIONS)))
             costs.append((time.process_time() - started) / (CHECKS // CONNECTIONS * CONNECTIONS) * 1e6)
-        return costs[0], costs[1]
+        return InProcess(healthz=healthz, me=me, me_checked=me_checked, check=costs[0], cold_check=costs[1])
     finally:
         await runtime.close()
 
@@ -156,10 +211,15 @@ async def _check_cost(settings: Settings, token: str) -> tuple[float, float]:
 def _report(setup: Setup, database_url: str) -> None:
     healthz, me = statistics.median(setup.healthz), statistics.median(setup.me)
     settings = Settings(
-        database_url=database_url, redis_url=setup.redis_url, redis_prefix=setup.prefix, auth_sync_interval=60
+        database_url=database_url,
+        redis_url=setup.redis_url,
+        redis_prefix=setup.prefix,
+        auth_sync_interval=60,
+        rate_limits=setup.rate_limits,
     )
-    check, cold = asyncio.run(_check_cost(settings, setup.token))
+    cost = asyncio.run(_in_process(settings, setup.token))
     per_request = 1e6 / me
+    auth = cost.me - cost.me_checked
     label = setup.label
     print(f"  {label:<16} baseline GET /healthz (no auth): {healthz:>7,.0f} requests/s")
     print(
@@ -167,8 +227,12 @@ def _report(setup: Setup, database_url: str) -> None:
         f"(ratio {me / healthz:.2f}: {1 - me / healthz:.0%} fewer)"
     )
     print(
-        f"  {label:<16} token check (verify + gate):     {check:>7.1f} µs CPU = {check / per_request:.1%} of one "
-        f"/accounts/me request ({per_request:.0f} µs); {cold:.1f} µs verifying the signature every time"
+        f"  {label:<16} in-process, app only (µs CPU):   /healthz {cost.healthz:.1f}, /accounts/me {cost.me:.1f}, "
+        f"of which authentication {auth:.1f} (the route with the caller already checked: {cost.me_checked:.1f})"
+    )
+    print(
+        f"  {label:<16} token check (verify + gate):     {cost.check:>7.1f} µs CPU = {cost.check / per_request:.1%} of "
+        f"one /accounts/me request ({per_request:.0f} µs); {cost.cold_check:.1f} µs verifying the signature every time"
     )
 
 
