@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from versicolor import __version__
-from versicolor.api import docs, errors, health, oauth, routing
+from versicolor.api import deps, docs, errors, health, oauth, routing
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
@@ -41,7 +41,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if runtime is not None:
             app.state.runtime = runtime
-            yield
+            try:
+                yield
+            finally:
+                await deps.close_token_gate(app)
             return
         started = await Runtime.start(settings)
         app.state.runtime = started
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             ):
                 yield
         finally:
+            await deps.close_token_gate(app)
             await started.close()
 
     app = FastAPI(

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, event, update
 
 from tests.factories import Factory
+from versicolor.api import deps
 from versicolor.app import create_app
 from versicolor.auth import revocation, signing_key, tokens
 from versicolor.core import accounts
@@ -26,9 +27,13 @@ from versicolor.runtime import Runtime
 async def worker(runtime: Runtime, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Another application over the same database, with its own token gate (as another worker has)."""
     own = replace(runtime, settings=runtime.settings.model_copy(update=settings))
-    transport = httpx.ASGITransport(app=create_app(runtime=own), client=("127.0.0.1", 3))
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
-        yield http
+    app = create_app(runtime=own)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 3))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            yield http
+    finally:
+        await deps.close_token_gate(app)
 
 
 async def _me(client: httpx.AsyncClient, token: str) -> httpx.Response:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
 
 from tests.server import run_cli, serve
 
@@ -72,6 +74,62 @@ def test_with_redis_every_worker_refuses_a_revoked_token_at_once(
         )
         assert revoked.status_code == 200
         assert _statuses(server.base_url, token) == {403}
+
+
+def _gates(redis: Redis, redis_keys: str) -> list[str]:
+    """The ids of the gates that hold a lease (workers listening on Redis) under this test's prefix."""
+    return [
+        gate.decode() for key in redis.scan_iter(match=f"{redis_keys}*auth-gates") for gate in redis.zrange(key, 0, -1)
+    ]
+
+
+def _until(condition: str, holds: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not holds():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never: {condition}")
+        time.sleep(0.05)
+
+
+@pytest.mark.server
+def test_with_redis_workers_that_listen_refuse_a_revoked_token_at_once_and_after_losing_redis(
+    database_url: str, redis_url: str, redis_keys: str, tmp_path: Path
+) -> None:
+    account = _account(database_url)
+    redis = Redis.from_url(redis_url)
+    env = {"VERSICOLOR_AUTH_SYNC_INTERVAL": "3600", "VERSICOLOR_REDIS_PREFIX": redis_keys, **UNLIMITED}
+    try:
+        with serve(
+            ["--database-url", database_url, "--redis-url", redis_url, "--workers", "2"], log_dir=tmp_path, env=env
+        ) as server:
+            tokens = [_token(server.base_url, account) for _ in range(2)]
+            assert _statuses(server.base_url, tokens[0]) == {200}
+            # Both workers hold a lease: their checks ask Redis nothing, so only the writer's wait for their
+            # acknowledgement can make the revocation hold on both when it is answered.
+            _until("both workers listen", lambda: len(_gates(redis, redis_keys)) == 2)
+            revoked = httpx.post(
+                f"{server.base_url}/oauth/revoke",
+                data={"token": tokens[0]},
+                auth=(account["client_id"], account["client_secret"]),
+            )
+            assert revoked.status_code == 200
+            assert _statuses(server.base_url, tokens[0]) == {403}
+
+            # Cut every worker's subscription: until they listen again they ask Redis on every check.
+            names = {f"versicolor-gate-{gate}" for gate in _gates(redis, redis_keys)}
+            for client in redis.client_list():
+                if client.get("name") in names:
+                    redis.client_kill_filter(_id=client["id"])
+            revoked = httpx.post(
+                f"{server.base_url}/oauth/revoke",
+                data={"token": tokens[1]},
+                auth=(account["client_id"], account["client_secret"]),
+            )
+            assert revoked.status_code == 200
+            assert _statuses(server.base_url, tokens[1]) == {403}
+            _until("both workers listen again", lambda: len(_gates(redis, redis_keys)) == 2)
+    finally:
+        redis.close()
 
 
 @pytest.mark.server

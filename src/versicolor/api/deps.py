@@ -1,4 +1,5 @@
-"""Per-request dependencies: the runtime, the one database transaction of the request, and input checks."""
+"""Per-request dependencies: the runtime, the token gate, the one database transaction of the request, and input
+checks."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from versicolor.auth.gate import TokenGate
 from versicolor.core.errors import Invalid
+from versicolor.db.models import oauth as journal
 from versicolor.db.types import unstorable
 from versicolor.runtime import Runtime
 
@@ -24,6 +27,24 @@ def runtime_of(request: Request) -> Runtime:
     """The service's long-lived objects."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def token_gate(request: Request) -> TokenGate:
+    """The application's token gate, made on first use."""
+    state = request.app.state
+    gate = getattr(state, "token_gate", None)
+    if not isinstance(gate, TokenGate):
+        gate = TokenGate.for_runtime(runtime_of(request))
+        state.token_gate = gate
+    return gate
+
+
+async def close_token_gate(app: FastAPI) -> None:
+    """Stop the application's token gate listening on Redis, if it was made."""
+    gate = getattr(app.state, "token_gate", None)
+    if isinstance(gate, TokenGate):
+        await gate.close()
+        del app.state.token_gate
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -39,8 +60,12 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     is never told "created" about a row that then failed to commit.
     """
     runtime = runtime_of(request)
-    async with runtime.sessions() as session, session.begin():
-        yield session
+    async with runtime.sessions() as session:
+        async with session.begin():
+            yield session
+        if session.info.pop(journal.COMMITTED, False):
+            # A user deleted or changed: every worker's token gate knows before the caller hears of it.
+            await token_gate(request).publish()
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from versicolor.api.deps import RuntimeDep
-from versicolor.api.security import token_gate
+from versicolor.api.deps import RuntimeDep, token_gate
 from versicolor.auth import authorize, clients, grants, pages, revocation
 from versicolor.auth.authorize import AuthorizationRequest, PageError, RedirectError
 from versicolor.auth.errors import OAuthError, Replayed, invalid_client, invalid_request

@@ -14,8 +14,8 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.api.deps import DbSession, RuntimeDep, runtime_of
-from versicolor.auth.gate import TokenGate, UserSnapshot
+from versicolor.api.deps import DbSession, RuntimeDep, token_gate
+from versicolor.auth.gate import UserSnapshot
 from versicolor.core import secrets
 from versicolor.core.errors import Forbidden, Unauthenticated
 from versicolor.core.roles import Permission, Principal, Role
@@ -52,16 +52,6 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer" or not token or " " in token:
         raise Unauthenticated("malformed Authorization header: expected Authorization: Bearer <access token>")
     return token
-
-
-def token_gate(request: Request) -> TokenGate:
-    """The application's token gate, made on first use."""
-    state = request.app.state
-    gate = getattr(state, "token_gate", None)
-    if not isinstance(gate, TokenGate):
-        gate = TokenGate.for_runtime(runtime_of(request))
-        state.token_gate = gate
-    return gate
 
 
 # The scope key under which a request keeps its caller once checked (a route may ask for it as Caller and as

@@ -6,10 +6,10 @@ database's auth journal (db/models/oauth.py) says what changed; a worker reads t
 it has seen when it has reason to believe there are new ones:
 
 - a transaction of this process has committed journal entries (a counter in memory, free to check);
-- with Redis configured, the journal head published there is ahead of ours (a GET that every check waits for,
-  sent after the check started; one GET is in flight at a time, on a connection of the gate's own, and the
-  checks that start meanwhile share the next one): writers publish after their commit and before they
-  answer, so a revocation holds on every worker and host at once;
+- with Redis configured, the journal head there is ahead of ours (auth/fanout.py): a gate listening on
+  Redis hears of new entries as they are published, and writers do not answer until every listening gate
+  has read them, so a revocation holds on every worker and host at once while checks make no round trip;
+  a gate not listening (yet, or any more) asks Redis for the head on every check instead;
 - otherwise, the last read is older than `auth_sync_interval` (default 1 s; 0 reads the journal on every
   request). Without Redis this interval is how fast other workers learn.
 
@@ -28,12 +28,11 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor.auth import signing_key
+from versicolor.auth.fanout import JournalFanout
 from versicolor.auth.tokens import AccessClaims, Verifier
 from versicolor.core.errors import Forbidden
 from versicolor.db.models import ApiCredential, AuthChange, AuthJournalHead, User
@@ -48,12 +47,6 @@ log = logging.getLogger("versicolor.auth")
 _RELOAD_AFTER = journal.USER_CHANGE_RETENTION.total_seconds() / 2
 _PRUNE_EVERY = 60.0
 _MAX_USERS = 10_000
-# Set the key to ARGV[1] unless it already holds a larger number: publishers may finish out of order.
-_RAISE_TO = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1
-"""
 
 
 @dataclass(frozen=True)
@@ -92,8 +85,6 @@ class TokenGate:
     ) -> None:
         self._sessions = sessions
         self._verifier = Verifier(key)
-        self._redis = redis
-        self._head_key = f"{redis_prefix}auth-journal-head"
         self._interval = sync_interval
         self._revoked: dict[str, int] = {}
         self._users: dict[int, UserSnapshot | None] = {}
@@ -103,11 +94,18 @@ class TokenGate:
         self._published = 0  # the highest head we know Redis holds
         self._pruned_at = float("-inf")
         self._redis_failing_since: float | None = None
-        self._waiting: list[asyncio.Future[int | None]] = []  # checks waiting for the next GET of the head
-        self._getting: asyncio.Task[None] | None = None
-        self._connection: AbstractConnection | None = None
-        self._get_command: list[bytes] = []
         self._lock = asyncio.Lock()
+        self._fanout = (
+            None
+            if redis is None
+            else JournalFanout(
+                redis=redis,
+                prefix=redis_prefix,
+                catch_up=self._caught_up,
+                failed=self._redis_failed,
+                recovered=self._redis_recovered,
+            )
+        )
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> TokenGate:
@@ -157,20 +155,44 @@ class TokenGate:
                 await self.publish()
 
     async def publish(self) -> None:
-        """Read the journal now, and tell the other workers (through Redis) how far it goes."""
+        """Read the journal now, and tell the other workers (through Redis) how far it goes; with Redis,
+        return once every worker listening there has read it too."""
         await self._read(noticed_at=time.monotonic(), at_least=None)
-        await self._publish_head()
+        if self._fanout is not None:
+            await self._fanout.announce(self._cursor, wait=True)
+            self._published = max(self._published, self._cursor)
+
+    @property
+    def fanout(self) -> JournalFanout | None:
+        """How this gate hears of other workers' journal entries through Redis (None without Redis)."""
+        return self._fanout
+
+    async def close(self) -> None:
+        """Stop listening on Redis (writers stop waiting for this gate)."""
+        if self._fanout is not None:
+            await self._fanout.close()
 
     async def _catch_up(self) -> None:
         now = time.monotonic()
         if self._local_seen != journal.local_commits() or now - self._read_at >= self._interval:
+            if self._fanout is not None:
+                self._fanout.listen()
             await self._read(noticed_at=now, at_least=None)
-            return
-        if self._redis is None:
-            return
-        remote = await self._remote_head()
-        if remote is not None and remote > self._cursor:
-            await self._read(noticed_at=time.monotonic(), at_least=remote)
+        elif self._fanout is not None and not self._fanout.listening:
+            remote = await self._fanout.head()
+            if remote is not None:
+                self._published = max(self._published, remote)
+                if remote > self._cursor:
+                    await self._read(noticed_at=time.monotonic(), at_least=remote)
+        if self._fanout is not None and self._cursor > self._published:
+            # This worker learnt of entries first (made by its own transactions): tell the others.
+            await self._fanout.announce(self._cursor, wait=False)
+            self._published = max(self._published, self._cursor)
+
+    async def _caught_up(self, head: int) -> int:
+        # The fanout heard of `head`: read the journal that far, and say how far that is.
+        await self._read(noticed_at=time.monotonic(), at_least=head)
+        return self._cursor
 
     async def _read(self, *, noticed_at: float, at_least: int | None) -> None:
         async with self._lock:
@@ -202,8 +224,6 @@ class TokenGate:
             self._cursor = head
             self._read_at = started
             self._local_seen = local
-        if self._redis is not None and self._cursor > self._published:
-            await self._publish_head()  # this worker learnt of entries first (made by its own transactions)
 
     def _apply(self, jti: str | None, user_id: int | None, account_id: int | None, expires: datetime) -> None:
         if jti is not None:
@@ -250,69 +270,6 @@ class TokenGate:
             self._users[user_id] = user
         return user
 
-    async def _remote_head(self) -> int | None:
-        # A check needs a GET sent after it started: an earlier one could predate a revocation it must see.
-        # One GET is in flight at a time; the checks that start meanwhile share the next, so under load one
-        # GET serves many checks. A waiter of its own per check: a cancelled request cancels only its own.
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[int | None] = loop.create_future()
-        self._waiting.append(waiter)
-        if self._getting is None:
-            self._getting = loop.create_task(self._get_heads())  # runs after the checks already scheduled
-        return await waiter
-
-    async def _get_heads(self) -> None:
-        waiting: list[asyncio.Future[int | None]] = []
-        try:
-            while self._waiting:
-                waiting, self._waiting = self._waiting, []
-                head = await self._get_head()  # sent after every check in `waiting` started
-                for waiter in waiting:
-                    if not waiter.done():
-                        waiter.set_result(head)
-                waiting = []
-        except BaseException as exc:
-            for waiter in [*waiting, *self._waiting]:
-                if not waiter.done():
-                    waiter.cancel() if isinstance(exc, asyncio.CancelledError) else waiter.set_exception(exc)
-            self._waiting = []
-            raise
-        finally:
-            self._getting = None
-
-    async def _get_head(self) -> int | None:
-        # On a connection kept for this alone (Redis' client and its pool cost several times the GET's CPU);
-        # it stays the pool's, which closes it with the others.
-        assert self._redis is not None
-        try:
-            if self._connection is None:
-                self._connection = await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
-                self._get_command = self._connection.pack_command("GET", self._head_key)
-            await self._connection.send_packed_command(self._get_command, check_health=False)
-            value = await self._connection.read_response()
-        except (RedisError, OSError) as exc:
-            if self._connection is not None:
-                await self._connection.disconnect(nowait=True)  # a reply may be pending: start afresh
-            self._redis_failed(exc)
-            return None
-        self._redis_failing_since = None
-        if value is None:
-            return None
-        head = int(value)
-        self._published = max(self._published, head)
-        return head
-
-    async def _publish_head(self) -> None:
-        if self._redis is None:
-            return
-        head = self._cursor
-        try:
-            await self._redis.eval(_RAISE_TO, 1, self._head_key, head)
-        except (RedisError, OSError) as exc:
-            self._redis_failed(exc)
-            return
-        self._published = max(self._published, head)
-
     def _redis_failed(self, exc: Exception) -> None:
         now = time.monotonic()
         if self._redis_failing_since is None:
@@ -322,6 +279,11 @@ class TokenGate:
                 exc,
                 self._interval,
             )
+
+    def _redis_recovered(self) -> None:
+        if self._redis_failing_since is not None:
+            self._redis_failing_since = None
+            log.warning("Redis is reachable again; revocations reach every worker at once")
 
     async def _prune(self, session: AsyncSession) -> None:
         now = time.monotonic()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
-from versicolor.api.deps import CheckedInputRoute, RuntimeDep
-from versicolor.api.security import Caller, CallerUser, needs, token_gate
+from versicolor.api.deps import CheckedInputRoute, RuntimeDep, token_gate
+from versicolor.api.security import Caller, CallerUser, needs
 from versicolor.core import accounts
 from versicolor.core.roles import Permission
 

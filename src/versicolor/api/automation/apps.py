@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
-from versicolor.api.security import Caller, needs, token_gate
+from versicolor.api.deps import CheckedInputRoute, DbSession, token_gate
+from versicolor.api.security import Caller, needs
 from versicolor.auth import apps
 from versicolor.core import querying
 from versicolor.core.querying import Fields, ListQuery
