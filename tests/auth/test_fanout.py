@@ -208,3 +208,48 @@ async def test_a_gate_a_writer_gave_up_on_joins_again_before_trusting_its_memory
         await asyncio.sleep(0.01)
     assert await acknowledged() >= head
     assert await redis.zscore(f"{redis_keys}auth-gates", fanout.gate_id) is not None
+
+
+async def test_a_gate_whose_listener_loses_its_cancellation_still_closes_and_leaves(
+    factory: Factory, gate: TokenGate, redis: Redis, redis_keys: str
+) -> None:
+    # CPython 3.11's asyncio.wait_for, through which redis-py writes every command, loses a cancellation that
+    # arrives as the write completes: the write returns as if nothing had happened, and the listener runs on.
+    fanout = _fanout(gate)
+    made = redis.connection_pool.make_connection
+    armed, in_the_window, lost = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    def make_connection() -> object:
+        connection = made()
+        send = connection.send_packed_command
+
+        async def send_losing_one_cancellation(*args: object, **kwargs: object) -> None:
+            await send(*args, **kwargs)
+            if armed.is_set() and not lost.is_set():
+                in_the_window.set()
+                try:
+                    await asyncio.Event().wait()  # the write's completion and the cancellation, at once
+                except asyncio.CancelledError:
+                    lost.set()
+
+        connection.send_packed_command = send_losing_one_cancellation
+        return connection
+
+    redis.connection_pool.make_connection = make_connection  # type: ignore[method-assign]
+    account = await factory.account()
+    await gate.check(account.admin.token)
+    await _until("the gate listens", lambda: fanout.listening)
+    armed.set()
+    await asyncio.wait_for(in_the_window.wait(), 3)  # the listener's next PING
+
+    # Not asyncio.wait_for: cancelling close() on its time-out would cancel the listener a second time.
+    closing = asyncio.create_task(gate.close())
+    done, _ = await asyncio.wait({closing}, timeout=10)
+    if not done:
+        closing.cancel()
+    assert done, "told once only, the listener listens (and renews its lease) forever"
+    assert lost.is_set()
+    assert not fanout.listening
+    await asyncio.sleep(1.5)  # past a renewal: a listener still running would have joined again
+    assert await redis.zscore(f"{redis_keys}auth-gates", fanout.gate_id) is None
+    assert not [c for c in await redis.client_list() if c.get("name") == fanout.client_name]

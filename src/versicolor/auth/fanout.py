@@ -22,7 +22,6 @@ the gate's acknowledgement, which comes after the message was read.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -33,6 +32,8 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+
+from versicolor import background
 
 log = logging.getLogger("versicolor.auth")
 
@@ -229,9 +230,7 @@ class JournalFanout:
         self._closed = True
         self._lease_until = -math.inf
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await background.stop(self._listener)
             self._listener = None
         await self._leave()
 
@@ -271,7 +270,7 @@ class JournalFanout:
         self._recovered()
         next_renewal = renewed + RENEW_EVERY
         pinged: float | None = None
-        while True:
+        while not self._closed:  # closed, and its cancellation lost: it must not renew its lease or join again
             now = time.monotonic()
             if pinged is None and now >= next_renewal:
                 await connection.send_command("PING")

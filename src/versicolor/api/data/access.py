@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from versicolor import background
 from versicolor.api.deps import runtime_of
 from versicolor.api.security import authenticate
 from versicolor.core.domains.authorization import DEFAULT_FLUSH_EVERY, HostAuthorizer, Reason, authorize_host
@@ -92,9 +93,7 @@ async def sightings_written(app: FastAPI, sessions: async_sessionmaker[AsyncSess
     try:
         yield
     finally:
-        task.cancel()  # it writes what it gathered once more on its way out
-        with suppress(asyncio.CancelledError):
-            await task
+        await background.stop(task)  # it writes what it gathered once more on its way out
 
 
 def host_authorizer(request: Request) -> HostAuthorizer | None:

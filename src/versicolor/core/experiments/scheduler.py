@@ -27,6 +27,7 @@ from typing import cast
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from versicolor import background
 from versicolor.core.experiments import lifecycle
 from versicolor.core.experiments.lifecycle import ClockEvent, Status
 from versicolor.db.models import Experiment
@@ -133,6 +134,4 @@ async def running(
     try:
         yield scheduler
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await background.stop(task)
