@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from versicolor import __version__
 from versicolor.api import deps, docs, errors, health, oauth, routing
@@ -23,7 +23,6 @@ from versicolor.api.automation import variations as automation_variations
 from versicolor.api.conventions import ratelimit
 from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
-from versicolor.api.deps import CheckedInputRoute, require_json
 from versicolor.api.https import HttpsRule, parse_networks
 from versicolor.api.request_ids import RequestIdMiddleware
 from versicolor.api.v3 import url_groups as v3_url_groups
@@ -77,8 +76,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     data_access.install(app)  # the process's cache of host decisions
     app.include_router(data_router)  # JSON and NDJSON bodies: it checks media types itself
 
-    # Automation and v3 routers check their input (api/deps.py, require_json) as a CheckedInputRoute; one that
-    # does not gets the same check as a dependency.
+    # Automation and v3 routes check their input and their caller first, as CheckedRoutes (api/routes.py).
     for router in (
         automation_sites.router,
         automation_accounts.router,  # before users: its `/accounts/me` must match before `/accounts/{id}`
@@ -93,8 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         v3_url_groups.router,
         automation_results.router,
     ):
-        checked = router.route_class is CheckedInputRoute
-        routing.include(app, router, dependencies=[] if checked else [Depends(require_json)])
+        routing.include(app, router)
     routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.

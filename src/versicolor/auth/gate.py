@@ -19,6 +19,7 @@ If Redis cannot be reached the gate falls back to the interval, and says so in t
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -35,6 +36,7 @@ from versicolor.auth import signing_key
 from versicolor.auth.fanout import JournalFanout
 from versicolor.auth.tokens import AccessClaims, Verifier
 from versicolor.core.errors import Forbidden
+from versicolor.core.roles import Principal, Role
 from versicolor.db.models import ApiCredential, AuthChange, AuthJournalHead, User
 from versicolor.db.models import oauth as journal
 from versicolor.db.types import utcnow
@@ -62,6 +64,11 @@ class UserSnapshot:
     date_created: datetime
     client_id: str | None
     generation: int | None
+
+    @functools.cached_property
+    def principal(self) -> Principal:
+        """The caller a token of this user acts as (made once per snapshot, not once per request)."""
+        return Principal(account_id=self.account_id, user_id=self.id, role=Role(self.role))
 
 
 class _Unknown:

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from versicolor.api.automation.schemas import CamelOut, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession, token_gate
+from versicolor.api.deps import DbSession, token_gate
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.auth import apps
 from versicolor.core import querying
@@ -20,7 +21,7 @@ from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import PartnerApp
 
-router = APIRouter(prefix="/applications", tags=["applications"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/applications", tags=["applications"], route_class=CheckedRoute)
 ADMIN = needs(Permission.ADMIN)
 
 # Every scalar field AppOut shows; the secret is never shown, so never searchable either.

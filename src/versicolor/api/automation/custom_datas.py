@@ -9,7 +9,8 @@ from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import custom_data, querying
 from versicolor.core.custom_data import CustomDataFields, DataFormat, DataType, Scope
@@ -17,7 +18,7 @@ from versicolor.core.querying import Choice, Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import CustomDatum
 
-router = APIRouter(prefix="/custom-datas", tags=["custom data"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/custom-datas", tags=["custom data"], route_class=CheckedRoute)
 
 # Every field CustomDataOut shows.
 CUSTOM_DATA_FIELDS = Fields(

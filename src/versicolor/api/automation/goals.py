@@ -9,7 +9,8 @@ from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import goals, querying
 from versicolor.core.goals import GoalFields, GoalStatus, GoalType
@@ -17,7 +18,7 @@ from versicolor.core.querying import Choice, Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import Goal
 
-router = APIRouter(prefix="/goals", tags=["goals"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/goals", tags=["goals"], route_class=CheckedRoute)
 
 # Every scalar field GoalOut shows; params (an object) and tags (a list) are not searchable.
 GOAL_FIELDS = Fields(

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut
 from versicolor.api.deps import DbSession, RuntimeDep
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core.roles import Permission
 from versicolor.results import service, store
@@ -26,7 +27,7 @@ from versicolor.results.request import (
     ReportRequest,
 )
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], route_class=CheckedRoute)
 
 _DEFAULT_CALLBACKS = CallbackSender()
 

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import querying, segments
 from versicolor.core.querying import Choice, Fields, ListQuery
@@ -17,7 +18,7 @@ from versicolor.core.roles import Permission
 from versicolor.core.segments import SegmentFields, SegmentType
 from versicolor.db.models import Segment
 
-router = APIRouter(prefix="/segments", tags=["segments"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/segments", tags=["segments"], route_class=CheckedRoute)
 
 # Every scalar field SegmentOut shows; conditionsData (an object) and tags (a list) are not searchable.
 SEGMENT_FIELDS = Fields(

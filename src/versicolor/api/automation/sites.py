@@ -9,14 +9,15 @@ from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import querying, sites
 from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import Site
 
-router = APIRouter(prefix="/sites", tags=["sites"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/sites", tags=["sites"], route_class=CheckedRoute)
 
 # Every scalar field SiteOut shows; domainNames is a list, so it is not searchable.
 SITE_FIELDS = Fields(

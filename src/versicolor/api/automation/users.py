@@ -9,7 +9,8 @@ from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import querying, users
 from versicolor.core.querying import Choice, Fields, ListQuery
@@ -17,7 +18,7 @@ from versicolor.core.roles import Permission, Role
 from versicolor.core.users import UserFields
 from versicolor.db.models import User
 
-router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=CheckedRoute)
 
 # Every field UserOut shows. Passwords and credentials are never shown, so never searchable either.
 USER_FIELDS = Fields(

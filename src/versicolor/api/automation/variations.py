@@ -11,7 +11,8 @@ from pydantic_core import PydanticCustomError
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import querying
 from versicolor.core.errors import Invalid
@@ -21,7 +22,7 @@ from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import Variation
 
-router = APIRouter(prefix="/variations", tags=["variations"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/variations", tags=["variations"], route_class=CheckedRoute)
 
 VARIATION_FIELDS = Fields(
     {

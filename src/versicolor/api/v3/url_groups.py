@@ -9,7 +9,8 @@ from pydantic import StrictStr
 
 from versicolor.api.conventions import cursor
 from versicolor.api.conventions.cursor import CursorParams
-from versicolor.api.deps import CheckedInputRoute, DbSession
+from versicolor.api.deps import DbSession
+from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import V3Caller
 from versicolor.api.v3.decisions import ForgetDecisions
 from versicolor.api.v3.schemas import SnakeIn, SnakeOut, Timestamp, TimestampIn
@@ -17,7 +18,7 @@ from versicolor.core.domains import url_groups
 from versicolor.core.domains.values import UNSET
 from versicolor.db.models import UrlGroup
 
-router = APIRouter(prefix="/v3/edit/url_groups", tags=["v3: url groups"], route_class=CheckedInputRoute)
+router = APIRouter(prefix="/v3/edit/url_groups", tags=["v3: url groups"], route_class=CheckedRoute)
 
 
 class UrlGroupOut(SnakeOut):
