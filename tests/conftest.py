@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis import Redis
 from sqlalchemy.engine import make_url
 
 from tests import services
@@ -76,9 +77,18 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_prefix() -> str:
-    """A key prefix unique to this run, so that two runs on one machine do not meet in Redis."""
-    return f"vctest:{uuid.uuid4().hex[:12]}:"
+def redis_prefix() -> Iterator[str]:
+    """A key prefix unique to this run, so that two runs on one machine do not meet in Redis; what is left under
+    it when the run ends (a server process that wrote as a test's own clean-up ran) is deleted then."""
+    prefix = f"vctest:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    if services.redis_problem() is None:
+        redis = Redis.from_url(services.REDIS_URL)
+        try:
+            for key in redis.scan_iter(match=f"{prefix}*"):
+                redis.delete(key)
+        finally:
+            redis.close()
 
 
 @pytest.fixture(scope="session")
