@@ -19,9 +19,9 @@ Since an entry left out cannot match, the route chosen is always the one FastAPI
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from fastapi import FastAPI, params
+from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIRouter
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
@@ -106,20 +106,19 @@ _ROUTE_OPTIONS = tuple(
 _DEFAULT_LIFESPAN = type(APIRouter().lifespan_context)
 
 
-def include(app: FastAPI, router: APIRouter, *, dependencies: Sequence[params.Depends] = ()) -> None:
-    """`app.include_router(router, dependencies=...)`, with the router's routes added to the app's own list.
+def include(app: FastAPI, router: APIRouter) -> None:
+    """`app.include_router(router)`, with the router's routes added to the app's own list.
 
     The routes are made again by the app's router, so they are the app's in every respect (OpenAPI, dependency
     overrides). A router with anything else than plain API routes, or with lifespan handlers, is included as usual.
     """
     plain = all(isinstance(route, APIRoute) for route in router.routes)
     if not plain or router.on_startup or router.on_shutdown or type(router.lifespan_context) is not _DEFAULT_LIFESPAN:
-        app.include_router(router, dependencies=dependencies)
+        app.include_router(router)
         return
     for route in router.routes:
         assert isinstance(route, APIRoute)
         options = {name: getattr(route, name) for name in _ROUTE_OPTIONS if hasattr(route, name)}
-        options["dependencies"] = [*dependencies, *route.dependencies]
         app.router.add_api_route(route.path, route.endpoint, route_class_override=type(route), **options)
 
 
