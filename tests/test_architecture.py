@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,17 @@ def test_statistics_import_nothing_of_ours_but_themselves() -> None:
         for path, names in imported_modules("stats").items()
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_command_line_starts_without_loading_the_server() -> None:
+    # Commands over HTTP must start fast and work where only the client is of use; the commands that run
+    # beside the server import its modules inside their bodies.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, versicolor.cli; print('\\n'.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    server_side = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "alembic", "redis", "asyncpg", "aiosqlite")
+    ours = ("versicolor.api", "versicolor.app", "versicolor.db", "versicolor.runtime", "versicolor.auth")
+    assert [name for name in loaded if name.split(".")[0] in server_side or name.startswith(ours)] == []

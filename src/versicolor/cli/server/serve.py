@@ -1,0 +1,91 @@
+"""`versicolor serve`: serve the API, and on an empty database create a first account."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from versicolor.cli.console import fail, out
+from versicolor.cli.server.database import DatabaseUrl, run_in_db, settings_with
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from versicolor.core.accounts import NewAccount
+    from versicolor.settings import Settings
+
+
+def _first_start(settings: Settings, host: str, port: int, scheme: str) -> None:
+    """On an empty database, create a first account and show its credentials once."""
+    from versicolor.core import accounts
+
+    async def work(session: AsyncSession) -> tuple[NewAccount, str] | None:
+        if await accounts.count_accounts(session=session) > 0:
+            return None
+        password = secrets.token_urlsafe(12)
+        created = await accounts.create_account(
+            session=session, name="My account", email="admin@example.com", password=password
+        )
+        return created, password
+
+    first = run_in_db(settings, work)
+    if first is None:
+        return
+    created, password = first
+    credentials = created.admin.credentials
+    base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 - reading, not binding
+    out.print("[bold green]First start: created an account and its admin. These secrets are shown once.[/]")
+    out.print(f"  email           {created.admin.user.email}", highlight=False)
+    out.print(f"  password        {password}", highlight=False)
+    out.print(f"  client_id       {credentials.client_id}", highlight=False)
+    out.print(f"  client_secret   {credentials.client_secret}", highlight=False)
+    out.print(f"  account_secret  {created.account_secret}", highlight=False)
+    out.print("Get an access token:")
+    out.print(
+        f"  curl -s -X POST {base}/oauth/token -d grant_type=client_credentials "
+        f"-d client_id={credentials.client_id} -d client_secret={credentials.client_secret}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def serve(
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(metavar="N", help="Worker processes.", min=1, max=64)] = 1,
+    database_url: DatabaseUrl = None,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", metavar="URL", help="redis://... (VERSICOLOR_REDIS_URL)")
+    ] = None,
+    tls_cert: Annotated[
+        str | None, typer.Option("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[
+        str | None, typer.Option("--tls-key", metavar="FILE", help="PEM private key for --tls-cert.")
+    ] = None,
+) -> None:
+    """Serve the API."""
+    import uvicorn
+
+    if (tls_cert is None) != (tls_key is None):
+        fail("--tls-cert and --tls-key go together")
+    settings = settings_with(database_url=database_url, redis_url=redis_url)
+    # Workers are separate processes that build their settings from the environment: hand the flags on.
+    os.environ["VERSICOLOR_DATABASE_URL"] = settings.database_url
+    if settings.redis_url:
+        os.environ["VERSICOLOR_REDIS_URL"] = settings.redis_url
+    _first_start(settings, host, port, "https" if tls_cert else "http")
+    uvicorn.run(
+        "versicolor.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        log_level=settings.log_level,
+        proxy_headers=False,  # the HTTPS rule decides itself whom to believe
+    )
