@@ -24,6 +24,8 @@ from versicolor.app import create_app
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
+pytest_plugins = ["tests.browsing"]
+
 BACKEND = os.environ.get("VERSICOLOR_TEST_BACKEND", "sqlite")
 IN_CI = os.environ.get("CI") == "true"
 
