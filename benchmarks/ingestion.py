@@ -7,7 +7,7 @@ sent in parallel over keep-alive connections, as several SDK instances would. Th
 `copy_records_to_table` of the very same rows into the same (emptied) tables: the fastest way PostgreSQL
 takes rows, with no HTTP, no validation and no de-duplication. Target: at least 20,000 events/s on PostgreSQL.
 
-Needs PostgreSQL at VERSICOLOR_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test); a scratch
+Needs PostgreSQL at VERSICOLOR_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres); a scratch
 database is made and dropped.
 """
 

@@ -12,22 +12,34 @@ import sys
 import asyncpg
 import redis
 
-PG_URL = os.environ.get("VERSICOLOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("VERSICOLOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("VERSICOLOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def postgresql_problem() -> str | None:
     """Why PostgreSQL cannot be used, or None."""
 
-    async def probe() -> None:
+    async def probe() -> str | None:
         connection = await asyncpg.connect(PG_URL, timeout=5)
-        await connection.close()
+        try:
+            may_create = await connection.fetchval(
+                "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+            )
+        finally:
+            await connection.close()
+        if not may_create:
+            return f"the user of {PG_URL} may not create databases (the suite makes a fresh one per run)"
+        return None
 
     try:
-        asyncio.run(probe())
+        return asyncio.run(probe())
+    except asyncpg.InvalidCatalogNameError:
+        return (
+            f"the database named in {PG_URL} does not exist; point VERSICOLOR_TEST_PG_URL at one that does "
+            "(every server has `postgres`): the suite only connects to it to create its own"
+        )
     except Exception as exc:
         return f"PostgreSQL does not answer at {PG_URL}: {exc}"
-    return None
 
 
 def redis_problem() -> str | None:
