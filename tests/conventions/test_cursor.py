@@ -1,4 +1,4 @@
-"""Cursor paging of the v3 dialect (CONTRACT §7): parameters, windows, and walks that never skip or repeat."""
+"""Cursor paging of the v3 dialect (docs/conventions.md): parameters, windows, and walks that never skip or repeat."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from versicolor.core.querying import Fields, Kind
 
 
 def _in_order(values: list[Any], descending: bool) -> bool:
-    # Nulls first on ASC and last on DESC (CONTRACT §6); the rest in order (ISO timestamps order as text).
+    # Nulls first on ASC and last on DESC (docs/conventions.md); the rest in order (ISO timestamps order as text).
     nulls = [v is None for v in values]
     if nulls != sorted(nulls, reverse=not descending):
         return False

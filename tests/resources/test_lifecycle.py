@@ -1,6 +1,6 @@
 """The experiment lifecycle over HTTP: every status x every action, the launch requirements, and DELETE by status.
 
-The expected table is written out here from CONTRACT §9, independently of core/experiments/lifecycle.py.
+The expected table is written out here from docs/resources.md, independently of core/experiments/lifecycle.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 STATUSES = ["DRAFT", "SCHEDULED", "ACTIVE", "PAUSED", "STOPPED", "DEACTIVATED"]
 ACTIONS = ["ACTIVATE", "PAUSE", "RESUME", "STOP", "SCHEDULE", "DEACTIVATE"]
 
-# CONTRACT §9: DRAFT->ACTIVE (ACTIVATE), DRAFT->SCHEDULED (SCHEDULE), ACTIVE->PAUSED (PAUSE)->ACTIVE (RESUME),
+# docs/resources.md: DRAFT->ACTIVE (ACTIVATE), DRAFT->SCHEDULED (SCHEDULE), ACTIVE->PAUSED (PAUSE)->ACTIVE (RESUME),
 # ACTIVE|PAUSED->STOPPED (STOP), any->DEACTIVATED (DEACTIVATE). Everything else is a 409.
 ALLOWED = {
     ("DRAFT", "ACTIVATE"): "ACTIVE",

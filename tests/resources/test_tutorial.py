@@ -1,4 +1,4 @@
-"""Seed 000's "Create an experiment" tutorial, end to end over real HTTP against a `versicolor serve` process.
+"""The Automation API's "Create an experiment" tutorial, end to end over real HTTP against a `versicolor serve` process.
 
 token -> site by code -> experiment -> variation with JavaScript -> segment -> goal -> update -> launch ->
 pause -> resume -> stop -> delete, each step as a script written against the public service would send it.

@@ -1,4 +1,4 @@
-"""The winner rule (CONTRACT §10): best improvement among variations with reliability >= 95 and a positive
+"""The winner rule (docs/results.md): best improvement among variations with reliability >= 95 and a positive
 improvement on the main goal; otherwise null with the reason."""
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ DbSession = Annotated[AsyncSession, Depends(transaction, scope="function")]
 async def require_json(request: Request) -> None:
     """Refuse input no endpoint of the Automation and v3 dialects can take, before any endpoint reads it.
 
-    A body must be declared as JSON (seed 000: 400 without the header); and no text anywhere in the request
+    A body must be declared as JSON (the Automation API: 400 without the header); and no text anywhere in the request
     (path, query, JSON body, keys included) may hold what the database cannot store (db.types.unstorable):
     it is refused with a 400 naming where it was, rather than failing on one backend and not the other.
     """

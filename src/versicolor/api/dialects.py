@@ -12,7 +12,7 @@ from versicolor.core.errors import Detail
 
 
 class Dialect(StrEnum):
-    """The API dialects (CONTRACT §1)."""
+    """The API dialects (docs/conventions.md)."""
 
     AUTOMATION = "automation"
     V3 = "v3"

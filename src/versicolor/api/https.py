@@ -1,4 +1,4 @@
-"""The HTTPS rule (seed 000: plain HTTP fails): refuse requests that did not arrive over HTTPS.
+"""The HTTPS rule (the Automation API: plain HTTP fails): refuse requests that did not arrive over HTTPS.
 
 Allowed: requests over TLS (`serve --tls-cert/--tls-key`); requests from a loopback address (local
 development); and requests from a trusted proxy (`VERSICOLOR_TRUSTED_PROXIES`) whose `X-Forwarded-Proto`

@@ -1,4 +1,4 @@
-"""Ids of the Edit v3 dialect: 24 lowercase hex digits laid out like a MongoDB ObjectId (CONTRACT §1).
+"""Ids of the Edit v3 dialect: 24 lowercase hex digits laid out like a MongoDB ObjectId (docs/conventions.md).
 
 Layout (12 bytes): 4 bytes of creation time in seconds since 1970 (big-endian), 5 random bytes drawn once
 per process, 3 bytes of a per-process counter. So ids sort by creation second first, and within one process

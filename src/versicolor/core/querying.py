@@ -1,4 +1,4 @@
-"""The list query language of the Automation dialect (CONTRACT §6): a validated query model and its SQL.
+"""The list query language of the Automation dialect (docs/conventions.md): a validated query model and its SQL.
 
 This module knows no HTTP. A resource declares what may be searched, once, next to its router:
 
@@ -84,7 +84,7 @@ class Kind(StrEnum):
 
 
 class Operator(StrEnum):
-    """The filter operators (CONTRACT §6)."""
+    """The filter operators (docs/conventions.md)."""
 
     EQUAL = "EQUAL"
     NOT_EQUAL = "NOT_EQUAL"

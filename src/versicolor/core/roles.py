@@ -9,7 +9,7 @@ from versicolor.core.errors import Forbidden
 
 
 class Role(StrEnum):
-    """A user's role in its account (CONTRACT §3)."""
+    """A user's role in its account (docs/oauth.md)."""
 
     ADMIN = "ADMIN"
     EDITOR = "EDITOR"

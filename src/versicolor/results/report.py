@@ -1,4 +1,4 @@
-"""Aggregates -> the statistics engine -> the report's shape (CONTRACT §10).
+"""Aggregates -> the statistics engine -> the report's shape (docs/results.md).
 
 ```
 {"variationData": {"<arm>": {"breakdownData": {"_reference" | "<key>": {"generalData": {

@@ -1,4 +1,4 @@
-"""Deterministic assignment of a visitor to a variation (CONTRACT §11), the same in every implementation.
+"""Deterministic assignment of a visitor to a variation (docs/tracking.md), the same in every implementation.
 
 The algorithm, in full, so that a browser script or an SDK can reimplement it (docs/tracking.md has a
 JavaScript version, and tests/vectors/assignment.json holds the vectors every implementation must pass):

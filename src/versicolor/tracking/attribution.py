@@ -1,4 +1,4 @@
-"""Which stored data counts for an experiment: the one place the rules are written (CONTRACT §11).
+"""Which stored data counts for an experiment: the one place the rules are written (docs/tracking.md).
 
 - A visitor is in the experiment from their first exposure on, in the variation it fixed
   (`tracking_exposures`, one row per visitor).

@@ -1,4 +1,4 @@
-"""The page configuration: what a page's script needs to run a site's live experiments (CONTRACT §11).
+"""The page configuration: what a page's script needs to run a site's live experiments (docs/tracking.md).
 
 It holds the site's ACTIVE experiments (deviations, variations with their code, goals, targeting segment),
 the goals those experiments measure and the segments they target, and how to assign a visitor. The body is

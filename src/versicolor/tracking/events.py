@@ -1,4 +1,4 @@
-"""Events as pages and SDKs send them: reading a batch, and checking each event's shape (CONTRACT §11).
+"""Events as pages and SDKs send them: reading a batch, and checking each event's shape (docs/tracking.md).
 
 A batch is `{"events": [...]}` (application/json) or one event per line (application/x-ndjson). Checking is
 all-or-nothing: every problem of every event is collected, each naming the event's index in the batch (and

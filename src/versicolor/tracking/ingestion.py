@@ -1,5 +1,5 @@
 """Storing a batch of events: every event checked against the site's experiments and goals, then all of it
-written in the caller's one transaction, or none of it (CONTRACT §11).
+written in the caller's one transaction, or none of it (docs/tracking.md).
 
 Set-based writes keep a batch of thousands of events to one statement per table (PostgreSQL: INSERT ...
 SELECT FROM json_to_recordset; SQLite: one executemany):

@@ -58,7 +58,7 @@ async def test_the_list_answers_url_groups_and_urls_with_the_default_environment
     production = await create_group(client, account, name="Production", short_name="PR")
     body = (await client.get("/v3/edit/url_groups", headers=secret(account))).json()
     assert set(body) == {"url_groups", "urls", "cursor"}
-    assert body["urls"] == body["url_groups"], "`urls` repeats the list, as seed 003's example prints it"
+    assert body["urls"] == body["url_groups"], "`urls` repeats the list, as the Edit API v3's example prints it"
     names = [g["name"] for g in body["url_groups"]]
     assert names == ["Production", "Staging", "Default"]
     assert [g["id"] for g in body["url_groups"][:2]] == [production["id"], staging["id"]]

@@ -1,4 +1,4 @@
-"""`/v3/edit/urls` over HTTP: Domains as seed 003 describes them, and every way to get them wrong."""
+"""`/v3/edit/urls` over HTTP: Domains as the Edit API v3 describes them, and every way to get them wrong."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_create_shows_every_field_of_the_schema(client: httpx.AsyncClient,
     assert set(url) == URL_FIELDS
     assert re.fullmatch(r"[0-9a-f]{24}", url["id"])
     assert url["host"] == "app.example.com" and url["domain"] == "example.com"
-    assert url["enabled"] == "on", "seed 003: enabled defaults to on"
+    assert url["enabled"] == "on", "the Edit API v3: enabled defaults to on"
     assert url["url_group_id"] is None and url["unlisted"] is False and url["archived_at"] is None
     assert url["installed_at"] is None and url["first_seen_at"] is None and url["last_seen_at"] is None
     assert ISO_Z.fullmatch(url["created_at"]) and url["created_at"] == url["updated_at"]

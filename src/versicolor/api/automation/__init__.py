@@ -1,1 +1,1 @@
-"""The Automation dialect (seed 000): camelCase, int64 ids, bare arrays for lists."""
+"""The Automation dialect: camelCase, int64 ids, bare arrays for lists."""

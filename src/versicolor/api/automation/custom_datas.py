@@ -1,4 +1,4 @@
-"""`/custom-datas`: the custom data a site's pages report, each under an index (CONTRACT §9)."""
+"""`/custom-datas`: the custom data a site's pages report, each under an index (docs/resources.md)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ async def _answer(
 async def list_custom_data(
     query: CustomDataQuery, request: Request, response: Response, session: DbSession, caller: Caller
 ) -> list[CustomDataOut]:
-    """The account's custom data, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    """The account's custom data, one page: `page`, `perPage`, `filter`, `sort` (docs/conventions.md)."""
     return await _answer(request, response, session, caller, query)
 
 

@@ -1,4 +1,4 @@
-"""`/goals`: what counts as a conversion on a site (CONTRACT §9)."""
+"""`/goals`: what counts as a conversion on a site (docs/resources.md)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ async def _answer(
 async def list_goals(
     query: GoalQuery, request: Request, response: Response, session: DbSession, caller: Caller
 ) -> list[GoalOut]:
-    """The account's goals, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    """The account's goals, one page: `page`, `perPage`, `filter`, `sort` (docs/conventions.md)."""
     return await _answer(request, response, session, caller, query)
 
 

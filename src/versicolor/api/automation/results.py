@@ -1,4 +1,4 @@
-"""`POST /experiments/{id}/results` and `GET /results?dataCode=`: asynchronous reports (CONTRACT §10)."""
+"""`POST /experiments/{id}/results` and `GET /results?dataCode=`: asynchronous reports (docs/results.md)."""
 
 from __future__ import annotations
 

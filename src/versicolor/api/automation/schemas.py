@@ -13,10 +13,10 @@ def _iso_z(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# Timestamps go out as ISO-8601 UTC with a Z (CONTRACT §1).
+# Timestamps go out as ISO-8601 UTC with a Z (docs/conventions.md).
 Timestamp = Annotated[datetime, PlainSerializer(_iso_z, return_type=str)]
 
-# An object's id, in a path or a body (CONTRACT §1: int64). Any other whole number is accepted here on purpose:
+# An object's id, in a path or a body (docs/conventions.md: int64). Any other whole number is accepted here on purpose:
 # the core looks every id up through core.resources.check_id, so that one no object can have (0, negative,
 # past int64) answers the same 404 as an unknown one, in a path and in a body alike (docs/resources.md, Ids).
 Id = Annotated[int, WithJsonSchema({"type": "integer", "format": "int64", "minimum": 1})]

@@ -1,4 +1,4 @@
-"""`/segments`: named sets of a site's visitors, described by a conditions tree (CONTRACT §9)."""
+"""`/segments`: named sets of a site's visitors, described by a conditions tree (docs/resources.md)."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ async def _answer(
 async def list_segments(
     query: SegmentQuery, request: Request, response: Response, session: DbSession, caller: Caller
 ) -> list[SegmentOut]:
-    """The account's segments, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    """The account's segments, one page: `page`, `perPage`, `filter`, `sort` (docs/conventions.md)."""
     return await _answer(request, response, session, caller, query)
 
 

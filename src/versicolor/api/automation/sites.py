@@ -81,7 +81,7 @@ async def _answer(
 async def list_sites(
     query: SiteQuery, request: Request, response: Response, session: DbSession, caller: Caller
 ) -> list[SiteOut]:
-    """The caller's account's sites, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    """The caller's account's sites, one page: `page`, `perPage`, `filter`, `sort` (docs/conventions.md)."""
     return await _answer(request, response, session, caller, query)
 
 

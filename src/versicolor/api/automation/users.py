@@ -86,7 +86,7 @@ async def _answer(
 async def list_users(
     query: UserQuery, request: Request, response: Response, session: DbSession, caller: Caller
 ) -> list[UserOut]:
-    """The account's users, one page: `page`, `perPage`, `filter`, `sort` (CONTRACT §6)."""
+    """The account's users, one page: `page`, `perPage`, `filter`, `sort` (docs/conventions.md)."""
     return await _answer(request, response, session, caller, query)
 
 

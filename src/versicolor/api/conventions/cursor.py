@@ -1,4 +1,4 @@
-"""Cursor paging of the Edit v3 dialect (CONTRACT §7): `limit`, `before`, `after`, newest first.
+"""Cursor paging of the Edit v3 dialect (docs/conventions.md): `limit`, `before`, `after`, newest first.
 
 A list is ordered by id, newest first. Ids are time-ordered (core/object_ids.py) and unique, so the order is
 total and stable: `before=<id of the oldest item on the page>` continues exactly where the page ended, and a

@@ -21,7 +21,7 @@ A router adopts it like this:
     @router.post("/search", openapi_extra=needs(Permission.READ))
     async def search_goals(query: GoalSearch, ...) -> list[GoalOut]: ...   # same body as list_goals
 
-Answers are bare JSON arrays (CONTRACT §1). Every malformed input is a core.errors.Invalid, so it comes out
+Answers are bare JSON arrays (docs/conventions.md). Every malformed input is a core.errors.Invalid, so it comes out
 as a 400 in the caller's dialect with a message naming the parameter.
 """
 

@@ -1,4 +1,4 @@
-"""Rate limits per access token, and per account secret on /v3 (CONTRACT §4), as one pure ASGI middleware.
+"""Rate limits per access token, and per account secret on /v3 (docs/conventions.md), as one pure ASGI middleware.
 
 Windows are moving windows from the `limits` library (`limits.aio`): "50 in any 10 seconds" never lets 100
 through across a boundary. They live in Redis when `redis_url` is set, so that every worker and host of a

@@ -1,4 +1,4 @@
-"""The Data API (`/data/v1`): page configuration, event ingestion and server-side assignment (CONTRACT §11).
+"""The Data API (`/data/v1`): page configuration, event ingestion and server-side assignment (docs/tracking.md).
 
 Its bodies are JSON or NDJSON, so it checks media types itself rather than through `require_json`.
 """

@@ -1,7 +1,7 @@
 """Who may use a site's Data API: a bearer token of the site's account, or a page on an authorised host.
 
 A page proves nothing about itself but the host its browser names in `Origin` (or, for requests without one,
-`Referer`). The Domains service decides whether that host may run experiences and send data (seed 003's first
+`Referer`). The Domains service decides whether that host may run experiences and send data (the Edit API v3's first
 lines); a host it has never seen gets its Url on this first contact. That decision is committed in its own
 transaction before anything else happens, so a refused host still leaves its new Url behind.
 

@@ -1,4 +1,4 @@
-"""`POST /data/v1/sites/{siteCode}/events`: a batch of visits, exposures and conversions (CONTRACT §11).
+"""`POST /data/v1/sites/{siteCode}/events`: a batch of visits, exposures and conversions (docs/tracking.md).
 
 202 means stored: the batch's one transaction has committed before the answer is sent. Anything else means
 nothing of the batch was stored, so the client sends it again as it was (event ids make that safe).

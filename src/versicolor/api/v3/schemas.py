@@ -26,7 +26,7 @@ def _timestamp_or_null(value: Any) -> datetime | None:
         ) from None
 
 
-# Timestamps go out as ISO-8601 UTC with milliseconds and a Z (CONTRACT §1).
+# Timestamps go out as ISO-8601 UTC with milliseconds and a Z (docs/conventions.md).
 Timestamp = Annotated[datetime, PlainSerializer(_iso_z, return_type=str)]
 # Timestamps come in as ISO-8601 with any offset, RFC 2822 or seconds since 1970, and are kept in UTC.
 TimestampIn = Annotated[datetime | None, BeforeValidator(_timestamp_or_null)]

@@ -1,4 +1,4 @@
-"""`/v3/edit/url_groups`: Environments (seed 003)."""
+"""`/v3/edit/url_groups`: Environments (the Edit API v3)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v3/edit/url_groups", tags=["v3: url groups"], route_
 
 
 class UrlGroupOut(SnakeOut):
-    """A Url Group (Environment) as seed 003 shows it."""
+    """A Url Group (Environment) as the Edit API v3 shows it."""
 
     id: str
     created_at: Timestamp
@@ -41,7 +41,7 @@ class UrlGroupEnvelope(SnakeOut):
 
 
 class UrlGroupList(SnakeOut):
-    """A page of Environments. `urls` repeats `url_groups`: seed 003's example prints that key."""
+    """A page of Environments. `urls` repeats `url_groups`: the Edit API v3's example prints that key."""
 
     url_groups: list[UrlGroupOut]
     urls: list[UrlGroupOut]

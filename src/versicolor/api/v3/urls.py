@@ -1,4 +1,4 @@
-"""`/v3/edit/urls`: Domains (seed 003)."""
+"""`/v3/edit/urls`: Domains (the Edit API v3)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v3/edit/urls", tags=["v3: urls"], route_class=Checke
 
 
 class UrlOut(SnakeOut):
-    """A Url (Domain) as seed 003 shows it."""
+    """A Url (Domain) as the Edit API v3 shows it."""
 
     id: str
     created_at: Timestamp
@@ -151,7 +151,7 @@ async def get_url(url_id: str, session: DbSession, caller: V3Caller) -> UrlEnvel
 async def update_url(
     url_id: str, body: UrlUpdate, session: DbSession, caller: V3Caller, forget: ForgetDecisions
 ) -> UrlEnvelope:
-    """Change the named fields of a Url (PUT and PATCH alike, as seed 003)."""
+    """Change the named fields of a Url (PUT and PATCH alike, as in the Edit API v3)."""
     url = await urls.update(session=session, principal=caller, url_id=url_id, changes=_changes(body))
     forget.after_response(caller.account_id)
     return UrlEnvelope(url=_out(url))

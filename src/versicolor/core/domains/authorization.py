@@ -1,4 +1,4 @@
-"""Host authorisation: may a page on this host run experiences and send data? (seed 003, CONTRACT §8)
+"""Host authorisation: may a page on this host run experiences and send data? (the Edit API v3; docs/domains.md)
 
 The rules, in order:
 

@@ -1,6 +1,6 @@
 """Environments (Url Groups): named groups of an account's Urls, and the Default Environment.
 
-Every account has one Default Environment. Urls in it carry `url_group_id: null` (seed 003); the group itself
+Every account has one Default Environment. Urls in it carry `url_group_id: null` (the Edit API v3); the group itself
 is a row like the others, so that it can be listed, renamed and recoloured, but it cannot be archived. It is
 made the first time the account's Environments are listed or named, and counts as created with the account.
 """

@@ -22,7 +22,7 @@ from versicolor.db.types import utcnow
 
 
 class ExperimentType(StrEnum):
-    """The kinds of experiment (CONTRACT §9)."""
+    """The kinds of experiment (docs/resources.md)."""
 
     CLASSIC = "CLASSIC"
     DEVELOPER = "DEVELOPER"

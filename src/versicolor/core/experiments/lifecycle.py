@@ -15,7 +15,7 @@ from versicolor.db.models import Experiment
 
 
 class Status(StrEnum):
-    """Where an experiment is in its life (CONTRACT §9)."""
+    """Where an experiment is in its life (docs/resources.md)."""
 
     DRAFT = "DRAFT"
     SCHEDULED = "SCHEDULED"
@@ -80,7 +80,7 @@ assert len(_BY_KEY) == len(TRANSITIONS), "two transitions share a (status, actio
 
 # Statuses in which the experiment serves, or is about to serve, traffic: its setup must stay launchable.
 LIVE: frozenset[Status] = frozenset({S.SCHEDULED, S.ACTIVE, S.PAUSED})
-# CONTRACT §9 (*known*): an experiment can be deleted only before it ran or once it stopped.
+# As in Kameleoon's API (docs/resources.md): an experiment can be deleted only before it ran or once it stopped.
 DELETABLE: frozenset[Status] = frozenset({S.DRAFT, S.STOPPED})
 # Removing a variation would rewrite the history of traffic already split between variations.
 VARIATIONS_REMOVABLE: frozenset[Status] = frozenset({S.DRAFT})

@@ -1,6 +1,6 @@
 """A segment's conditions tree: the targeting types, the shape each condition takes, and their validation.
 
-The tree (CONTRACT §9) is `{"firstLevel": [group, ...], "firstLevelOrOperators": [bool, ...]}`, a group is
+The tree (docs/resources.md) is `{"firstLevel": [group, ...], "firstLevelOrOperators": [bool, ...]}`, a group is
 `{"conditions": [condition, ...], "orOperators": [bool, ...]}`. Between two neighbours, `true` means OR and
 `false` means AND; AND binds tighter than OR, as in ordinary boolean algebra.
 """

@@ -18,7 +18,7 @@ from versicolor.db.models import CustomDatum, Experiment, Segment
 
 
 class SegmentType(StrEnum):
-    """The kinds of segment (CONTRACT §9 knows one)."""
+    """The kinds of segment (one today: STANDARD)."""
 
     STANDARD = "STANDARD"
 

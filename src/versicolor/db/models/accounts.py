@@ -18,7 +18,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # SHA-256 of the account secret accepted as `X-Account-Secret` on /v3 (CONTRACT §2).
+    # SHA-256 of the account secret accepted as `X-Account-Secret` on /v3 (docs/oauth.md).
     account_secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

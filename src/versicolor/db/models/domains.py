@@ -1,4 +1,4 @@
-"""Domains (Urls) and Environments (Url Groups) of seed 003."""
+"""Domains (Urls) and Environments (Url Groups) of the Edit API v3."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class Url(Base):
 
     id: Mapped[str] = mapped_column(ObjectId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # NULL: the account's Default Environment (seed 003).
+    # NULL: the account's Default Environment (the Edit API v3).
     url_group_id: Mapped[str | None] = mapped_column(
         ObjectId, ForeignKey("url_groups.id", ondelete="SET NULL"), index=True
     )
@@ -64,5 +64,5 @@ class Url(Base):
 
     @property
     def unlisted(self) -> bool:
-        """Seed 003's deprecated flag, kept in step with `archived_at`."""
+        """The Edit API v3's deprecated flag, kept in step with `archived_at`."""
         return self.archived_at is not None

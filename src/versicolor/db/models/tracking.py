@@ -1,4 +1,4 @@
-"""Tracking data: visits, first exposures and conversions, as pages and SDKs report them (CONTRACT §11).
+"""Tracking data: visits, first exposures and conversions, as pages and SDKs report them (docs/tracking.md).
 
 Shaped for the results engine, which aggregates per experiment and variation:
 
