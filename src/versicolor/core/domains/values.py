@@ -11,7 +11,7 @@ from versicolor.core.errors import Invalid
 
 
 class Enabled(StrEnum):
-    """A Url's authorisation state (the Edit API v3): `subdomain` also turns on hosts below it seen for the first time."""
+    """A Url's authorisation state: `subdomain` also turns on hosts below it seen for the first time."""
 
     OFF = "off"
     ON = "on"
