@@ -178,6 +178,36 @@ async def test_breakdown_by_interval_buckets_visitors_by_first_exposure(
         assert goal(data, "0", stocked.goal_id, "2024-05-06T00:00:00Z")["conversionCount"] == 2
 
 
+async def test_cumulative_buckets_hold_every_visitor_exposed_up_to_them(
+    client: httpx.AsyncClient, stocked: Shop
+) -> None:
+    v1 = str(stocked.variation_ids[0])
+    data = await report(client, stocked, {"breakdown": {"type": "INTERVAL", "interval": "DAY"}, "cumulative": True})
+    days = sorted(key for key in data["variationData"]["0"]["breakdownData"] if key != "_reference")
+
+    def cumulative(arm: str, day: str) -> dict[str, Any]:
+        found: dict[str, Any] = data["variationData"][arm]["breakdownData"][day]["cumulativeData"]
+        return found
+
+    # The first day: only its own visitors (o1; a1), so the same figures as the day's own.
+    assert cumulative("0", days[0]) == general(data, "0", days[0])
+    assert cumulative(v1, days[0])["visitorCount"] == 1
+    # The next day adds o2 and a2.
+    assert cumulative("0", days[1])["visitorCount"] == 2 and cumulative(v1, days[1])["visitorCount"] == 2
+    assert cumulative(v1, days[1])["goalsData"][str(stocked.goal_id)]["conversionCount"] == 3  # a1 2, a2 1
+    # The last day holds everyone: the whole report, comparison included.
+    for arm in data["variationData"]:
+        assert cumulative(arm, days[-1]) == general(data, arm)
+    assert "cumulativeData" not in data["variationData"]["0"]["breakdownData"]["_reference"]
+
+
+async def test_without_cumulative_buckets_carry_only_their_own_figures(
+    client: httpx.AsyncClient, stocked: Shop
+) -> None:
+    data = await report(client, stocked, {"breakdown": {"type": "INTERVAL", "interval": "DAY"}})
+    assert all("cumulativeData" not in key for key in data["variationData"]["0"]["breakdownData"].values())
+
+
 async def test_filters_include_and_exclude(client: httpx.AsyncClient, stocked: Shop) -> None:
     v1 = str(stocked.variation_ids[0])
     france = await report(client, stocked, {"filters": [{"type": "COUNTRY", "values": ["fr"], "include": True}]})
@@ -235,6 +265,13 @@ async def test_bayesian_and_sequential_reports(client: httpx.AsyncClient, stocke
     best = sum(goal(data, arm, stocked.goal_id)["probabilityToBeBest"] for arm in data["variationData"])
     assert best == pytest.approx(100.0)
     assert goal(data, "0", stocked.goal_id)["chanceToBeatReference"] is None
+    credible = stats.compare(reference, treated).ci
+    assert credible is not None
+    assert variation["credibleInterval"] == {
+        "lower": pytest.approx(100 * credible[0]),
+        "upper": pytest.approx(100 * credible[1]),
+    }
+    assert goal(data, "0", stocked.goal_id)["credibleInterval"] is None
     sequential = stats.sequential_test(reference, treated)
     # Multiple testing may only lower reliability.
     assert variation["reliability"] <= sequential.reliability + 1e-9

@@ -107,6 +107,9 @@ async def test_bad_date_intervals_are_refused(
         ({"goalsIds": "all"}, "goalsIds"),
         ({"colour": "blue"}, "colour"),
         ({"goalIdsCuped": [1], "visitorData": False}, "goalIdsCuped"),
+        ({"cumulative": True}, "cumulative"),
+        ({"cumulative": True, "breakdown": {"type": "COUNTRY"}}, "cumulative"),
+        ({"cumulative": "yes"}, "cumulative"),
     ],
 )
 async def test_bad_options_are_refused(

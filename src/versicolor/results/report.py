@@ -81,6 +81,10 @@ def _percent(fraction: float | None) -> float | None:
     return 100.0 * fraction
 
 
+def _percents(bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if bounds is None else (100.0 * bounds[0], 100.0 * bounds[1])
+
+
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -121,6 +125,7 @@ def _goal_data(
     if request.bayesian:
         bayesian = compared.bayesian if compared is not None else None
         data["chanceToBeatReference"] = _percent(bayesian.chance_to_beat_reference) if bayesian else None
+        data["credibleInterval"] = _interval(_percents(bayesian.ci)) if bayesian else None
         data["expectedLoss"] = _percent(bayesian.expected_loss_variation) if bayesian else None
         data["probabilityToBeBest"] = _percent(best)
     return data
@@ -204,6 +209,28 @@ def _winner(plan: Plan, analysis: stats.Analysis, main: stats.GoalResult | None)
     }, None
 
 
+def _add_cumulative(
+    plan: Plan,
+    request: ReportRequest,
+    keys: Sequence[str],
+    by_key_units: Mapping[str, Mapping[str, Units]],
+    by_key_sums: Mapping[str, Mapping[tuple[str, int], GoalSums]],
+    variation_data: dict[str, Any],
+) -> None:
+    """Each time bucket's `cumulativeData`: the units of every bucket up to it, analysed together."""
+    # Interval keys are ISO times of one format: their text order is their time order.
+    running_units: dict[str, Units] = {}
+    running_sums: dict[tuple[str, int], GoalSums] = {}
+    for key in sorted(keys):
+        for arm, units in by_key_units[key].items():
+            running_units.setdefault(arm, Units()).add(units)
+        for arm_goal, sums in by_key_sums[key].items():
+            running_sums.setdefault(arm_goal, GoalSums()).add(sums)
+        analysis = _analyze(plan, request, running_units, running_sums, plan.goal_ids)
+        for arm, general in _general_data(plan, request, running_units, running_sums, analysis).items():
+            variation_data[arm]["breakdownData"][key]["cumulativeData"] = general
+
+
 def build(*, plan: Plan, request: ReportRequest, aggregates: Aggregates) -> dict[str, Any]:
     """The report's `data`: every arm, breakdown key and goal, the sample ratio check and the winner."""
     keys = sorted({key for _, key in aggregates.units} - {""})
@@ -247,6 +274,8 @@ def build(*, plan: Plan, request: ReportRequest, aggregates: Aggregates) -> dict
         key_analysis = _analyze(plan, request, by_key_units[key], by_key_sums[key], plan.goal_ids)
         for arm, general in _general_data(plan, request, by_key_units[key], by_key_sums[key], key_analysis).items():
             variation_data[arm]["breakdownData"][key] = {"generalData": general}
+    if request.cumulative:
+        _add_cumulative(plan, request, keys, by_key_units, by_key_sums, variation_data)
 
     observed = {arm: totals.get(arm, Units()).visitors for arm in plan.arms}
     total_weight = sum(plan.weights.get(arm, 0.0) for arm in plan.arms)

@@ -105,6 +105,7 @@ class ReportRequest:
     multiple_testing: bool = False
     cuped_goal_ids: tuple[int, ...] = ()
     breakdown: Breakdown | None = None
+    cumulative: bool = False
     filters: tuple[Filter, ...] = field(default=())
     callback_url: str | None = None
 
@@ -123,6 +124,7 @@ class ReportRequest:
         cuped_goal_ids: Sequence[int] | None = None,
         breakdown_type: BreakdownType | None = None,
         breakdown_interval: Interval | None = None,
+        cumulative: bool = False,
         filters: Sequence[tuple[Attribute, Sequence[str | bool], bool]] | None = None,
         callback_url: str | None = None,
     ) -> ReportRequest:
@@ -147,6 +149,8 @@ class ReportRequest:
         problems += interval_problems
         breakdown, breakdown_problems = _check_breakdown(breakdown_type, breakdown_interval)
         problems += breakdown_problems
+        if cumulative and breakdown_type is not BreakdownType.INTERVAL:
+            problems.append(Detail("cumulative", "goes with a breakdown of type INTERVAL: it sums the time buckets"))
         checked_filters, filter_problems = _check_filters(filters or ())
         problems += filter_problems
         if callback_url is not None:
@@ -164,6 +168,7 @@ class ReportRequest:
             multiple_testing=multiple_testing,
             cuped_goal_ids=cuped,
             breakdown=breakdown,
+            cumulative=cumulative,
             filters=checked_filters,
             callback_url=callback_url,
         )
@@ -181,6 +186,7 @@ class ReportRequest:
             "enabledMultipleTesting": self.multiple_testing,
             "goalIdsCuped": list(self.cuped_goal_ids),
             "breakdown": None if self.breakdown is None else self.breakdown.to_json(),
+            "cumulative": self.cumulative,
             "filters": [{"type": f.type.value, "values": list(f.values), "include": f.include} for f in self.filters],
             "callbackUrl": self.callback_url,
         }
@@ -208,6 +214,8 @@ class ReportRequest:
                 BreakdownType(breakdown["type"]),
                 Interval(breakdown["interval"]) if breakdown.get("interval") else None,
             ),
+            # Requests stored before `cumulative` existed are not cumulative.
+            cumulative=bool(stored.get("cumulative", False)),
             filters=tuple(
                 Filter(Attribute(f["type"]), tuple(f["values"]), bool(f["include"])) for f in stored["filters"]
             ),

@@ -75,6 +75,7 @@ class ResultsRequestIn(CamelIn):
     enabled_multiple_testing: bool = False
     goal_ids_cuped: list[int] | None = Field(default=None, max_length=MAX_GOALS)
     breakdown: BreakdownIn | None = None
+    cumulative: bool = False
     filters: list[FilterIn] | None = Field(default=None, max_length=MAX_FILTERS)
     callback_url: str | None = None
 
@@ -92,6 +93,7 @@ class ResultsRequestIn(CamelIn):
             cuped_goal_ids=self.goal_ids_cuped,
             breakdown_type=self.breakdown.type if self.breakdown else None,
             breakdown_interval=self.breakdown.interval if self.breakdown else None,
+            cumulative=self.cumulative,
             filters=[(f.type, f.values, f.include) for f in self.filters or ()],
             callback_url=self.callback_url,
         )
