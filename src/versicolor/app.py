@@ -17,6 +17,7 @@ from versicolor.api.automation import experiments as automation_experiments
 from versicolor.api.automation import goals as automation_goals
 from versicolor.api.automation import results as automation_results
 from versicolor.api.automation import segments as automation_segments
+from versicolor.api.automation import simulations as automation_simulations
 from versicolor.api.automation import sites as automation_sites
 from versicolor.api.automation import users as automation_users
 from versicolor.api.automation import variations as automation_variations
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_goals.router,
         automation_segments.router,
         automation_custom_datas.router,
+        automation_simulations.router,  # before experiments: `/experiments/simulate/{id}`
         automation_experiments.router,
         automation_variations.router,
         v3_urls.router,

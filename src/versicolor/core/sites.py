@@ -18,6 +18,9 @@ from versicolor.db.models import Site
 
 CODE_ALPHABET = string.ascii_lowercase + string.digits
 CODE_LENGTH = 10
+# How long the page engine's snippet may hide a page while variations are applied (docs/engine.md).
+DEFAULT_ANTI_FLICKER_TIMEOUT = 1000
+MAX_ANTI_FLICKER_TIMEOUT = 10_000
 
 
 def new_code() -> str:
@@ -37,6 +40,22 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _anti_flicker_timeout(value: int | None) -> int:
+    if value is None:
+        raise Invalid.field("antiFlickerTimeout", "cannot be null: send 0 for no hiding")
+    if isinstance(value, bool) or not 0 <= value <= MAX_ANTI_FLICKER_TIMEOUT:
+        raise Invalid.field(
+            "antiFlickerTimeout", f"must be milliseconds from 0 (never hide the page) to {MAX_ANTI_FLICKER_TIMEOUT}"
+        )
+    return value
+
+
+def _consent_required(value: bool | None) -> bool:
+    if value is None:
+        raise Invalid.field("consentRequired", "cannot be null: send true or false")
+    return value
+
+
 async def create(
     *,
     session: AsyncSession,
@@ -44,6 +63,8 @@ async def create(
     name: str,
     url: str | None = None,
     domain_names: Sequence[str] = (),
+    anti_flicker_timeout: int = DEFAULT_ANTI_FLICKER_TIMEOUT,
+    consent_required: bool = False,
 ) -> Site:
     """Create a site in the caller's account, with a fresh unique code."""
     for _ in range(5):
@@ -53,6 +74,8 @@ async def create(
             name=_clean_name(name),
             url=url,
             domain_names=list(domain_names),
+            anti_flicker_timeout=_anti_flicker_timeout(anti_flicker_timeout),
+            consent_required=_consent_required(consent_required),
         )
         try:
             async with session.begin_nested():
@@ -87,6 +110,8 @@ class SiteChanges(TypedDict, total=False):
     name: str | None
     url: str | None
     domain_names: Sequence[str] | None
+    anti_flicker_timeout: int | None
+    consent_required: bool | None
 
 
 async def update(*, session: AsyncSession, principal: Principal, site_id: int, changes: SiteChanges) -> Site:
@@ -104,6 +129,10 @@ async def update(*, session: AsyncSession, principal: Principal, site_id: int, c
         if domain_names is None:
             raise Invalid.field("domainNames", "cannot be null: send [] to clear it")
         site.domain_names = list(domain_names)
+    if "anti_flicker_timeout" in changes:
+        site.anti_flicker_timeout = _anti_flicker_timeout(changes["anti_flicker_timeout"])
+    if "consent_required" in changes:
+        site.consent_required = _consent_required(changes["consent_required"])
     await session.flush()
     return site
 
@@ -116,12 +145,16 @@ async def replace(
     name: str,
     url: str | None,
     domain_names: Sequence[str],
+    anti_flicker_timeout: int = DEFAULT_ANTI_FLICKER_TIMEOUT,
+    consent_required: bool = False,
 ) -> Site:
-    """Replace every changeable field of a site (PUT): what is not given is cleared."""
+    """Replace every changeable field of a site (PUT): what is not given is cleared (or takes its default)."""
     site = await get(session=session, principal=principal, site_id=site_id)
     site.name = _clean_name(name)
     site.url = url
     site.domain_names = list(domain_names)
+    site.anti_flicker_timeout = _anti_flicker_timeout(anti_flicker_timeout)
+    site.consent_required = _consent_required(consent_required)
     await session.flush()
     return site
 

@@ -199,3 +199,17 @@ async def _rows(session: AsyncSession, model: type[_Row], site: SiteRef, ids: It
         .order_by(model.id)
     )
     return list(rows)
+
+
+async def experiment_of(*, session: AsyncSession, site: SiteRef, experiment_id: int) -> dict[str, Any] | None:
+    """One experiment of the site in the configuration's shape, whatever its status (a preview shows drafts)."""
+    experiment = await session.scalar(
+        select(Experiment).where(
+            Experiment.account_id == site.account_id, Experiment.site_id == site.id, Experiment.id == experiment_id
+        )
+    )
+    if experiment is None:
+        return None
+    variations = await _variations(session=session, site=site, experiment_ids=[experiment.id])
+    goal_ids = await experiment_service.goal_ids_of(session=session, experiment_ids=[experiment.id])
+    return _experiment(experiment, variations.get(experiment.id, []), goal_ids.get(experiment.id, []))

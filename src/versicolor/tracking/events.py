@@ -31,6 +31,8 @@ MAX_CUSTOM_TEXT = 1_024
 MAX_REVENUE = 1e12
 
 JSON_MEDIA_TYPE = "application/json"
+# A page's engine sends JSON as text/plain: that keeps its request simple, with no CORS preflight before it.
+PLAIN_MEDIA_TYPE = "text/plain"
 NDJSON_MEDIA_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 
 
@@ -120,7 +122,7 @@ def read_batch(body: bytes, content_type: str | None) -> Batch:
     media_type = media_type_of(content_type)
     if len(body) > MAX_BODY_BYTES:
         raise Invalid.field("body", f"is {len(body)} bytes; a batch may be at most {MAX_BODY_BYTES} bytes")
-    if media_type == JSON_MEDIA_TYPE:
+    if media_type in (JSON_MEDIA_TYPE, PLAIN_MEDIA_TYPE):
         batch = _read_json(body)
     elif media_type in NDJSON_MEDIA_TYPES:
         batch = _read_ndjson(body)

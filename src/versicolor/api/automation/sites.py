@@ -16,6 +16,8 @@ from versicolor.core import querying, sites
 from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import Site
+from versicolor.engine.script import SiteSettings
+from versicolor.engine.snippet import snippet
 
 router = APIRouter(prefix="/sites", tags=["sites"], route_class=CheckedRoute)
 
@@ -43,6 +45,30 @@ class SiteOut(CamelOut):
     url: str | None
     domain_names: list[str]
     date_created: Timestamp
+    anti_flicker_timeout: int
+    consent_required: bool
+    snippet: str = Field(description="the tags to paste into the <head> of the site's pages (docs/engine.md)")
+
+
+def _out(site: Site, request: Request) -> SiteOut:
+    settings = SiteSettings(site.code, site.anti_flicker_timeout, site.consent_required)
+    return SiteOut.model_validate(
+        {
+            "id": site.id,
+            "code": site.code,
+            "name": site.name,
+            "url": site.url,
+            "domain_names": site.domain_names,
+            "date_created": site.date_created,
+            "anti_flicker_timeout": site.anti_flicker_timeout,
+            "consent_required": site.consent_required,
+            "snippet": snippet(str(request.base_url), settings),
+        }
+    )
+
+
+_TIMEOUT = Field(default=sites.DEFAULT_ANTI_FLICKER_TIMEOUT, description="milliseconds the snippet may hide a page")
+_CONSENT = Field(default=False, description="the engine stores and sends nothing until versicolor.consent(true)")
 
 
 class SiteCreate(CamelIn):
@@ -51,6 +77,8 @@ class SiteCreate(CamelIn):
     name: str = Field(min_length=1, max_length=200)
     url: str | None = Field(default=None, max_length=2048)
     domain_names: list[str] = Field(default_factory=list, max_length=1000)
+    anti_flicker_timeout: int = _TIMEOUT
+    consent_required: bool = _CONSENT
 
 
 class SiteReplace(CamelIn):
@@ -59,6 +87,8 @@ class SiteReplace(CamelIn):
     name: str = Field(min_length=1, max_length=200)
     url: str | None = Field(default=None, max_length=2048)
     domain_names: list[str] = Field(default_factory=list, max_length=1000)
+    anti_flicker_timeout: int = _TIMEOUT
+    consent_required: bool = _CONSENT
 
 
 class SiteUpdate(CamelIn):
@@ -67,6 +97,8 @@ class SiteUpdate(CamelIn):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     url: str | None = Field(default=None, max_length=2048)
     domain_names: list[str] | None = Field(default=None, max_length=1000)
+    anti_flicker_timeout: int | None = None
+    consent_required: bool | None = None
 
 
 async def _answer(
@@ -74,7 +106,7 @@ async def _answer(
 ) -> list[SiteOut]:
     page = await querying.fetch(session=session, statement=sites.scoped(caller), query=query)
     listing.set_headers(request, response, page)
-    return [SiteOut.model_validate(site) for site in page.items]
+    return [_out(site, request) for site in page.items]
 
 
 @router.get("")
@@ -94,36 +126,44 @@ async def search_sites(
 
 
 @router.post("", status_code=201)
-async def create_site(body: SiteCreate, session: DbSession, caller: Caller) -> SiteOut:
+async def create_site(body: SiteCreate, request: Request, session: DbSession, caller: Caller) -> SiteOut:
     """Create a site."""
     site = await sites.create(
-        session=session, principal=caller, name=body.name, url=body.url, domain_names=body.domain_names
+        session=session,
+        principal=caller,
+        name=body.name,
+        url=body.url,
+        domain_names=body.domain_names,
+        anti_flicker_timeout=body.anti_flicker_timeout,
+        consent_required=body.consent_required,
     )
-    return SiteOut.model_validate(site)
+    return _out(site, request)
 
 
 @router.get("/byCode/{code}")
-async def get_site_by_code(code: str, session: DbSession, caller: Caller) -> SiteOut:
+async def get_site_by_code(code: str, request: Request, session: DbSession, caller: Caller) -> SiteOut:
     """A site by its code."""
-    return SiteOut.model_validate(await sites.get_by_code(session=session, principal=caller, code=code))
+    return _out(await sites.get_by_code(session=session, principal=caller, code=code), request)
 
 
 @router.get("/{site_id}")
-async def get_site(site_id: int, session: DbSession, caller: Caller) -> SiteOut:
+async def get_site(site_id: int, request: Request, session: DbSession, caller: Caller) -> SiteOut:
     """A site by id."""
-    return SiteOut.model_validate(await sites.get(session=session, principal=caller, site_id=site_id))
+    return _out(await sites.get(session=session, principal=caller, site_id=site_id), request)
 
 
 @router.patch("/{site_id}")
-async def update_site(site_id: int, body: SiteUpdate, session: DbSession, caller: Caller) -> SiteOut:
+async def update_site(site_id: int, body: SiteUpdate, request: Request, session: DbSession, caller: Caller) -> SiteOut:
     """Change the named fields of a site."""
     changes = cast(sites.SiteChanges, body.model_dump(exclude_unset=True))
     site = await sites.update(session=session, principal=caller, site_id=site_id, changes=changes)
-    return SiteOut.model_validate(site)
+    return _out(site, request)
 
 
 @router.put("/{site_id}")
-async def replace_site(site_id: int, body: SiteReplace, session: DbSession, caller: Caller) -> SiteOut:
+async def replace_site(
+    site_id: int, body: SiteReplace, request: Request, session: DbSession, caller: Caller
+) -> SiteOut:
     """Replace a site: every changeable field takes the body's value, or its default when left out."""
     site = await sites.replace(
         session=session,
@@ -132,8 +172,10 @@ async def replace_site(site_id: int, body: SiteReplace, session: DbSession, call
         name=body.name,
         url=body.url,
         domain_names=body.domain_names,
+        anti_flicker_timeout=body.anti_flicker_timeout,
+        consent_required=body.consent_required,
     )
-    return SiteOut.model_validate(site)
+    return _out(site, request)
 
 
 @router.delete("/{site_id}", status_code=204)

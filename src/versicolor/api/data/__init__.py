@@ -1,4 +1,5 @@
-"""The Data API (`/data/v1`): page configuration, event ingestion and server-side assignment (docs/tracking.md).
+"""The Data API (`/data/v1`): page configuration, event ingestion, server-side assignment (docs/tracking.md), the page
+engine (docs/engine.md).
 
 Its bodies are JSON or NDJSON, so it checks media types itself rather than through `require_json`.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from versicolor.api.data import config, events, variations
+from versicolor.api.data import config, engine, events, variations
 
 router = APIRouter(prefix="/data/v1")
 router.include_router(config.router)
 router.include_router(events.router)
 router.include_router(variations.router)
+router.include_router(engine.router)

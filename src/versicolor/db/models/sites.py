@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -22,5 +22,9 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(2048))
     domain_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The page engine's settings (docs/engine.md): how long the snippet may hide a page, in milliseconds, and
+    # whether the engine waits for the visitor's consent before storing or sending anything.
+    anti_flicker_timeout: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
+    consent_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
