@@ -93,11 +93,16 @@ def test_a_body_that_is_not_a_batch_is_refused(body: bytes, content_type: str, f
     assert says in caught.value.details[0].message
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize("content_type", [None, "text/html", "application/x-www-form-urlencoded"])
 def test_other_media_types_are_refused_naming_the_two_accepted(content_type: str | None) -> None:
     with pytest.raises(Invalid) as caught:
         read_batch(json_body(event()), content_type)
     assert "application/json" in caught.value.message and "application/x-ndjson" in caught.value.message
+
+
+def test_text_plain_is_read_as_json_so_pages_send_without_a_preflight() -> None:
+    batch = read_batch(json_body(event()), "text/plain;charset=UTF-8")
+    assert len(batch.items) == 1
 
 
 def test_a_batch_over_the_limit_is_refused_with_the_limit() -> None:

@@ -220,7 +220,7 @@ async def test_a_body_that_is_neither_json_nor_ndjson_is_refused(client: httpx.A
     answer = await client.post(
         live.events_path,
         content=json.dumps({"events": [visit()]}),
-        headers={**live.account.headers, "Content-Type": "text/plain"},
+        headers={**live.account.headers, "Content-Type": "text/html"},
     )
     assert answer.status_code == 400
     assert "application/x-ndjson" in answer.json()["message"]
