@@ -16,6 +16,7 @@ from versicolor.core.roles import Role
 FIELDS = {
     "id",
     "name",
+    "key",
     "siteId",
     "baseURL",
     "type",

@@ -25,6 +25,7 @@ async def test_a_variation_created_with_an_experiment_joins_it(client: httpx.Asy
     assert set(created) == {
         "id",
         "name",
+        "key",
         "siteId",
         "experimentId",
         "jsCode",

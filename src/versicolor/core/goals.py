@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import resources, sites
+from versicolor.core import keys, resources, sites
 from versicolor.core.errors import Invalid, NotFound
 from versicolor.core.roles import Principal
 from versicolor.core.segments.matching import TextMatch, allowed
@@ -48,10 +48,11 @@ class GoalFields(TypedDict, total=False):
     status: Any
     description: Any
     tags: Any
+    key: Any
 
 
 # What create and PUT give a field the body leaves out. Name and type are required: None makes their
-# checks report them missing.
+# checks report them missing. The key is not among them: a PUT that leaves it out keeps it.
 DEFAULTS: GoalFields = {
     "name": None,
     "type": None,
@@ -166,6 +167,17 @@ def _apply(goal: Goal, fields: GoalFields) -> None:
     goal.params = check_params(GoalType(goal.type), params)
 
 
+async def _set_key(session: AsyncSession, goal: Goal, fields: GoalFields) -> None:
+    if "key" in fields:
+        await keys.assign(
+            session=session,
+            row=goal,
+            key=fields["key"],
+            holders=lambda key: select(Goal).where(Goal.site_id == goal.site_id, Goal.key == key),
+            scope=f"site {goal.site_id}",
+        )
+
+
 def scoped(principal: Principal) -> Select[Goal]:
     """Every goal of the caller's account, as a query to refine."""
     return select(Goal).where(Goal.account_id == principal.account_id)
@@ -178,6 +190,7 @@ async def create(*, session: AsyncSession, principal: Principal, site_id: int, f
     _apply(goal, {**DEFAULTS, **fields})
     session.add(goal)
     await session.flush()
+    await _set_key(session, goal, fields)
     return goal
 
 
@@ -198,6 +211,7 @@ async def update(
     resources.check_site_unchanged(site_id, goal.site_id, "goal")
     _apply(goal, changes)
     await session.flush()
+    await _set_key(session, goal, changes)
     return goal
 
 

@@ -30,6 +30,7 @@ EXPERIMENT_FIELDS = Fields(
     {
         "id": Experiment.id,
         "name": Experiment.name,
+        "key": Experiment.key,
         "siteId": Experiment.site_id,
         "baseURL": Experiment.base_url,
         "type": Choice(Experiment.type, list(ExperimentType)),
@@ -63,6 +64,7 @@ class ExperimentOut(CamelOut):
 
     id: Id
     name: str
+    key: str | None
     site_id: Id
     base_url: str = Field(alias="baseURL")
     type: str
@@ -98,6 +100,7 @@ class ExperimentOut(CamelOut):
         return cls(
             id=e.id,
             name=e.name,
+            key=e.key,
             site_id=e.site_id,
             base_url=e.base_url,
             type=e.type,
@@ -140,6 +143,10 @@ class _Writable(CamelIn):
     common_javascript_code: Code = Field(default=None, alias="commonJavaScriptCode")
     common_css_code: Code = None
     variations: list[Id] | None = Field(default=None, max_length=1000)
+    key: str | None = Field(
+        default=None,
+        description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
+    )
 
     @field_validator("name", "base_url", "type", "tags", "goals", "variations")
     @classmethod
@@ -164,6 +171,7 @@ class _Writable(CamelIn):
             common_javascript_code=self.common_javascript_code,
             common_css_code=self.common_css_code,
             variations=self.variations or (),
+            key=self.key,
         )
 
     def given(self) -> set[str]:

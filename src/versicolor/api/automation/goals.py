@@ -25,6 +25,7 @@ GOAL_FIELDS = Fields(
     {
         "id": Goal.id,
         "name": Goal.name,
+        "key": Goal.key,
         "siteId": Goal.site_id,
         "type": Choice(Goal.type, [t.value for t in GoalType]),
         "hasMultipleConversions": Goal.has_multiple_conversions,
@@ -50,6 +51,7 @@ class GoalOut(CamelOut):
 
     id: Id
     name: str
+    key: str | None
     site_id: Id
     type: str
     params: dict[str, Any]
@@ -71,6 +73,10 @@ class _GoalBody(CamelIn):
     status: GoalStatus = GoalStatus.ACTIVE
     description: str | None = None
     tags: list[str] | None = None
+    key: str | None = Field(
+        default=None,
+        description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
+    )
 
 
 class GoalCreate(_GoalBody):
@@ -96,6 +102,10 @@ class GoalUpdate(CamelIn):
     status: GoalStatus | None = None
     description: str | None = None
     tags: list[str] | None = None
+    key: str | None = Field(
+        default=None,
+        description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
+    )
 
 
 def _fields(body: _GoalBody | GoalUpdate) -> GoalFields:

@@ -25,6 +25,7 @@ SEGMENT_FIELDS = Fields(
     {
         "id": Segment.id,
         "name": Segment.name,
+        "key": Segment.key,
         "siteId": Segment.site_id,
         "segmentType": Choice(Segment.segment_type, [t.value for t in SegmentType]),
         "description": Segment.description,
@@ -48,6 +49,7 @@ class SegmentOut(CamelOut):
 
     id: Id
     name: str
+    key: str | None
     site_id: Id
     segment_type: str
     description: str | None
@@ -65,6 +67,10 @@ class _SegmentBody(CamelIn):
     segment_type: SegmentType = SegmentType.STANDARD
     description: str | None = None
     tags: list[str] | None = None
+    key: str | None = Field(
+        default=None,
+        description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
+    )
 
 
 class SegmentCreate(_SegmentBody):
@@ -88,6 +94,10 @@ class SegmentUpdate(CamelIn):
     segment_type: SegmentType | None = None
     description: str | None = None
     tags: list[str] | None = None
+    key: str | None = Field(
+        default=None,
+        description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
+    )
 
 
 def _fields(body: _SegmentBody | SegmentUpdate) -> SegmentFields:

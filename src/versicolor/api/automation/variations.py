@@ -28,6 +28,7 @@ VARIATION_FIELDS = Fields(
     {
         "id": Variation.id,
         "name": Variation.name,
+        "key": Variation.key,
         "siteId": Variation.site_id,
         "experimentId": Variation.experiment_id,
         "jsCode": Variation.js_code,
@@ -72,6 +73,7 @@ class VariationOut(CamelOut):
 
     id: Id
     name: str
+    key: str | None
     site_id: Id
     experiment_id: Id | None
     js_code: str | None
@@ -91,6 +93,10 @@ class _Writable(CamelIn):
     css_code: Code = None
     color: Color = None
     redirection: Redirection | None = None
+    key: str | None = Field(
+        default=None,
+        description="a stable name of your choice (a-z, 0-9, . _ -), unique per experiment; a PUT without it keeps it",
+    )
 
     @field_validator("name")
     @classmethod
@@ -111,6 +117,7 @@ class _Writable(CamelIn):
             css_code=self.css_code,
             color=self.color,
             redirection=redirection,
+            key=self.key,
         )
 
     def given(self) -> set[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import resources, sites
+from versicolor.core import keys, resources, sites
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, deviations, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
@@ -51,12 +51,14 @@ class ExperimentFields:
     common_javascript_code: str | None = None
     common_css_code: str | None = None
     variations: Sequence[int] = ()
+    key: str | None = None
 
 
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(ExperimentFields))
 # Variations are objects of their own: a PUT that does not name them leaves them where they are, rather
-# than orphaning every variation of the experiment.
-_KEPT_BY_PUT_UNLESS_GIVEN = frozenset({"variations"})
+# than orphaning every variation of the experiment. A key names the experiment for the clients that gave it
+# one: a PUT that does not name it keeps it.
+_KEPT_BY_PUT_UNLESS_GIVEN = frozenset({"variations", "key"})
 
 
 def scoped(principal: Principal) -> Select[Experiment]:
@@ -221,6 +223,7 @@ async def duplicate(
             css_code=original.css_code,
             color=original.color,
             redirection=original.redirection,
+            key=original.key,
             date_created=now,
             date_modified=now,
         )
@@ -346,6 +349,16 @@ async def _apply(
         experiment.targeting_segment_id = await _segment(session, principal, experiment, values.targeting_segment_id)
     experiment.date_modified = now
     await session.flush()  # the experiment has an id from here on
+    if "key" in given:
+        await keys.assign(
+            session=session,
+            row=experiment,
+            key=values.key,
+            holders=lambda key: select(Experiment).where(
+                Experiment.site_id == experiment.site_id, Experiment.key == key
+            ),
+            scope=f"site {experiment.site_id}",
+        )
     if "goals" in given:
         await _set_goals(session, principal, experiment, values.goals)
     if "variations" in given:

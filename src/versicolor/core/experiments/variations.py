@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import resources, sites
-from versicolor.core.errors import Invalid, NotFound
+from versicolor.core import keys, resources, sites
+from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, experiments, lifecycle
 from versicolor.core.roles import Principal
 from versicolor.db.models import Experiment, Variation
@@ -39,9 +39,13 @@ class VariationFields:
     css_code: str | None = None
     color: int | None = None
     redirection: Mapping[str, Any] | None = None
+    key: str | None = None
 
 
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(VariationFields))
+# A PUT that leaves these out keeps them: the experiment (leaving it would orphan the variation) and the key
+# (clients that gave one find the variation by it).
+_KEPT_BY_PUT_UNLESS_GIVEN = frozenset({"experiment_id", "key"})
 
 
 def scoped(principal: Principal) -> Select[Variation]:
@@ -78,7 +82,10 @@ async def create(
         )
     now = utcnow()
     variation = Variation(account_id=principal.account_id, site_id=site.id, date_created=now, date_modified=now)
-    _apply_own_fields(variation, values, given=FIELD_NAMES - {"experiment_id"})
+    _apply_own_fields(variation, values, given=FIELD_NAMES - {"experiment_id", "key"})
+    variation.key = keys.check(values.key)
+    if experiment is not None:
+        await _require_key_free(session, variation, experiment)
     session.add(variation)
     await session.flush()
     if experiment is not None:
@@ -108,17 +115,28 @@ async def update(
             "siteId", f"a variation cannot move to another site (it belongs to site {variation.site_id})"
         )
     now = utcnow()
-    _apply_own_fields(variation, values, given=frozenset(given))
+    _apply_own_fields(variation, values, given=frozenset(given) - {"key"})
     variation.date_modified = now
     await session.flush()
-    if "experiment_id" in given and values.experiment_id != variation.experiment_id:
+    moving = "experiment_id" in given and values.experiment_id != variation.experiment_id
+    if moving:
         await _leave(session, principal, variation, now=now)
-        if values.experiment_id is not None:
-            target = await experiments.get(
-                session=session, principal=principal, experiment_id=values.experiment_id, for_update=True
+    if "key" in given:
+        key = keys.check(values.key)
+        if key != variation.key and variation.experiment_id is not None:
+            current = await experiments.get(
+                session=session, principal=principal, experiment_id=variation.experiment_id, for_update=True
             )
-            experiments.require_same_site(target, "experimentId", f"variation {variation.id}", variation.site_id)
-            await _join(session, variation, target, now=now)
+            await _require_key_free(session, variation, current, key=key)
+        variation.key = key
+        await session.flush()
+    if moving and values.experiment_id is not None:
+        target = await experiments.get(
+            session=session, principal=principal, experiment_id=values.experiment_id, for_update=True
+        )
+        experiments.require_same_site(target, "experimentId", f"variation {variation.id}", variation.site_id)
+        await _require_key_free(session, variation, target)
+        await _join(session, variation, target, now=now)
     return variation
 
 
@@ -136,7 +154,7 @@ async def replace(
     The experiment it belongs to changes only when `experiment_id` is given, as a PUT that left it out
     would otherwise pull the variation out of its experiment.
     """
-    applied = (FIELD_NAMES - {"experiment_id"}) | (frozenset(given) & {"experiment_id"})
+    applied = (FIELD_NAMES - _KEPT_BY_PUT_UNLESS_GIVEN) | (frozenset(given) & _KEPT_BY_PUT_UNLESS_GIVEN)
     return await update(
         session=session, principal=principal, variation_id=variation_id, values=values, given=applied, site_id=site_id
     )
@@ -149,6 +167,23 @@ async def delete(*, session: AsyncSession, principal: Principal, variation_id: i
     await _leave(session, principal, variation, now=now)
     await session.delete(variation)
     await session.flush()
+
+
+async def _require_key_free(
+    session: AsyncSession, variation: Variation, experiment: Experiment, *, key: str | None = None
+) -> None:
+    """Refuse (409) a key another variation of `experiment` holds; the experiment is locked, so two joins take turns."""
+    wanted = key if key is not None else variation.key
+    if wanted is None:
+        return
+    holder = await session.scalar(
+        select(Variation).where(Variation.experiment_id == experiment.id, Variation.key == wanted)
+    )
+    if holder is not None and holder is not variation:
+        raise Conflict(
+            f"experiment {experiment.id} already has a variation with key {wanted!r}: "
+            f"variation {holder.id} {holder.name!r}"
+        )
 
 
 async def _join(session: AsyncSession, variation: Variation, experiment: Experiment, *, now: datetime) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import resources, sites
+from versicolor.core import keys, resources, sites
 from versicolor.core.errors import Conflict, Detail, Invalid, NotFound
 from versicolor.core.roles import Principal
 from versicolor.core.segments.conditions import MATCHES_BY_FORMAT, Conditions, parse
@@ -31,9 +31,11 @@ class SegmentFields(TypedDict, total=False):
     description: Any
     tags: Any
     conditions_data: Any
+    key: Any
 
 
-# What create and PUT give a field the body leaves out; None reports a required field missing.
+# What create and PUT give a field the body leaves out; None reports a required field missing. The key is not
+# among them: a PUT that leaves it out keeps it.
 DEFAULTS: SegmentFields = {
     "name": None,
     "segment_type": SegmentType.STANDARD,
@@ -108,6 +110,17 @@ async def _apply(session: AsyncSession, segment: Segment, fields: SegmentFields)
         segment.conditions_data = data
 
 
+async def _set_key(session: AsyncSession, segment: Segment, fields: SegmentFields) -> None:
+    if "key" in fields:
+        await keys.assign(
+            session=session,
+            row=segment,
+            key=fields["key"],
+            holders=lambda key: select(Segment).where(Segment.site_id == segment.site_id, Segment.key == key),
+            scope=f"site {segment.site_id}",
+        )
+
+
 async def create(*, session: AsyncSession, principal: Principal, site_id: int, fields: SegmentFields) -> Segment:
     """Create a segment on a site of the caller's account."""
     site = await sites.get(session=session, principal=principal, site_id=site_id)
@@ -115,6 +128,7 @@ async def create(*, session: AsyncSession, principal: Principal, site_id: int, f
     await _apply(session, segment, {**DEFAULTS, **fields})
     session.add(segment)
     await session.flush()
+    await _set_key(session, segment, fields)
     return segment
 
 
@@ -135,6 +149,7 @@ async def update(
     resources.check_site_unchanged(site_id, segment.site_id, "segment")
     await _apply(session, segment, changes)
     await session.flush()
+    await _set_key(session, segment, changes)
     return segment
 
 

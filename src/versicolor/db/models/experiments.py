@@ -20,12 +20,15 @@ class Experiment(Base):
     __table_args__ = (
         Index("ix_experiments_status_scheduled_start", "status", "scheduled_start"),
         Index("ix_experiments_status_scheduled_end", "status", "scheduled_end"),
+        Index("uq_experiments_site_key", "site_id", "key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A stable name a client gives the object (`versicolor sync` matches objects by it); unique per site.
+    key: Mapped[str | None] = mapped_column(String(100))
     base_url: Mapped[str] = mapped_column(String(2048))
     type: Mapped[str] = mapped_column(String(16), default="CLASSIC")
     status: Mapped[str] = mapped_column(String(16), default="DRAFT")
@@ -54,12 +57,15 @@ class Variation(Base):
     """One alternative version of a page: code applied over the original, or a redirection."""
 
     __tablename__ = "variations"
+    __table_args__ = (Index("uq_variations_experiment_key", "experiment_id", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A stable name a client gives the object (`versicolor sync` matches objects by it); unique per experiment.
+    key: Mapped[str | None] = mapped_column(String(100))
     # Stored exactly as sent (no trimming, no newline conversion): it is the customer's code.
     js_code: Mapped[str | None] = mapped_column(Text)
     css_code: Mapped[str | None] = mapped_column(Text)

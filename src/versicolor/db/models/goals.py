@@ -21,12 +21,15 @@ class Goal(Base):
         # the first index counts the matches without reading the table, the second reads a page in order.
         Index("ix_goals_account_status_type_created", "account_id", "status", "type", "date_created"),
         Index("ix_goals_account_created", "account_id", "date_created"),
+        Index("uq_goals_site_key", "site_id", "key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A stable name a client gives the object (`versicolor sync` matches objects by it); unique per site.
+    key: Mapped[str | None] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(16))
     # Type-specific settings (matchString, matchType, pageViews, timeSeconds, scrollValue), checked by core.goals.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

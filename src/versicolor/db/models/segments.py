@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -16,11 +16,14 @@ class Segment(Base):
     """A set of visitors of a site that experiments can target."""
 
     __tablename__ = "segments"
+    __table_args__ = (Index("uq_segments_site_key", "site_id", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A stable name a client gives the object (`versicolor sync` matches objects by it); unique per site.
+    key: Mapped[str | None] = mapped_column(String(100))
     segment_type: Mapped[str] = mapped_column(String(16), default="STANDARD")
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
