@@ -1,7 +1,7 @@
 """keys: stable names clients give goals, segments, experiments and variations (unique per site, per experiment)
 
-Revision ID: 0010_keys
-Revises: 0009_tracking_rollups
+Revision ID: 0011_keys
+Revises: 0010_site_engine_settings
 Create Date: 2026-12-07 03:00:25.127918
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_keys"
-down_revision: str | None = "0009_tracking_rollups"
+revision: str = "0011_keys"
+down_revision: str | None = "0010_site_engine_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
