@@ -95,8 +95,18 @@ def redis_prefix() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    """Settings of the app under test."""
-    return Settings(database_url=database_url)
+    """Settings of the app under test.
+
+    Limits per address and per site are off here: the whole suite is one address (127.0.0.1) sharing this app,
+    and would spend them in minutes. Their tests make apps and servers of their own with them on.
+    """
+    return Settings(
+        database_url=database_url,
+        anonymous_rate_limits="",
+        page_events_per_address="",
+        page_events_per_site="",
+        new_hosts_per_site="",
+    )
 
 
 @pytest.fixture(scope="session")

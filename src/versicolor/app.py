@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     docs.install(app)
     app.include_router(health.router)
     app.include_router(oauth.router)
-    data_access.install(app)  # the process's cache of host decisions
+    data_access.install(app, settings)  # the process's cache of host decisions, revenue caps
     app.include_router(data_router)  # JSON and NDJSON bodies: it checks media types itself
 
     # Automation and v3 routes check their input and their caller first, as CheckedRoutes (api/routes.py).
@@ -97,10 +97,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.
+    ratelimit.install(app, settings)  # before anything costly: a refused request touches nothing else
+    # Outside the limiter: a refused plain-HTTP request is not counted, and the limiter sees the client's address
+    # as a trusted proxy gives it.
     app.add_middleware(
         HttpsRule, required=settings.require_https, trusted_proxies=parse_networks(settings.trusted_proxies)
     )
-    ratelimit.install(app, settings)  # before anything costly: a refused request touches nothing else
     app.add_middleware(errors.UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     logging.getLogger("versicolor").setLevel(settings.log_level.upper())

@@ -31,6 +31,34 @@ class Settings(BaseSettings):
         description="Per-token request limits: `;`-separated COUNT/[N]UNIT windows, UNIT s, m, h or d "
         "(e.g. 50/10s;1000/1h); empty for none",
     )
+    anonymous_rate_limits: str = Field(
+        default="50/10s;1000/1h",
+        description="Per-address limits of Automation and v3 requests without a valid credential (none, a forged "
+        "or expired token, a wrong account secret); same format; empty for none",
+    )
+    data_rate_limits: str = Field(
+        default="500/1s;20000/1m",
+        description="Per-token limits on the Data API (/data/v1), fit for an SDK's per-visitor calls; same format",
+    )
+    page_events_per_address: str = Field(
+        default="1000/1m;20000/1h",
+        description="Events pages (requests without a token) may send to the Data API per remote address; "
+        "same format, counted in events",
+    )
+    page_events_per_site: str = Field(
+        default="50000/1m",
+        description="Events pages (requests without a token) may send to the Data API per site; same format",
+    )
+    new_hosts_per_site: str = Field(
+        default="20/1h;100/1d",
+        description="Urls a site's pages may create on a host's first contact (Domains); same format",
+    )
+    max_revenue_per_event: float = Field(
+        default=1_000_000, gt=0, le=1e12, description="The largest revenue one conversion may carry"
+    )
+    max_revenue_per_visitor: float = Field(
+        default=10_000_000, gt=0, le=1e15, description="The largest revenue one visitor's conversions may add up to"
+    )
     redis_prefix: str = Field(
         default="versicolor:", description="Prefix of every Redis key, so deployments or test runs can share a Redis"
     )
@@ -74,7 +102,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a limit like 10/minute or 30 per 10 minutes") from exc
         return value
 
-    @field_validator("rate_limits")
+    @field_validator(
+        "rate_limits",
+        "anonymous_rate_limits",
+        "data_rate_limits",
+        "page_events_per_address",
+        "page_events_per_site",
+        "new_hosts_per_site",
+    )
     @classmethod
     def _windows_are_readable(cls, value: str) -> str:
         for part in (p.strip() for p in value.split(";")):

@@ -16,9 +16,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
+from redis import Redis
 
 from tests.factories import Factory
-from versicolor.api.conventions.ratelimit import parse_windows
+from tests.tracking.fixtures import created
+from versicolor.api.conventions.windows import parse_windows
 from versicolor.app import create_app
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
@@ -77,20 +79,29 @@ async def test_headers_count_down_then_a_429_in_the_automation_shape(limited: Ap
 
 async def test_errors_count_and_carry_the_headers_too(limited: AppFactory, factory: Factory) -> None:
     account = await factory.account()
-    async with client_of(limited(rate_limits="5/10s")) as http:
+    async with client_of(limited(rate_limits="5/10s", anonymous_rate_limits="3/10s")) as http:
         missing = await http.get("/sites/999999999", headers=account.headers)
         forged = await http.get("/sites", headers={"Authorization": "Bearer not-a-token"})
     assert missing.status_code == 404 and missing.headers["x-ratelimit-remaining"] == "4"
-    assert forged.status_code == 401 and forged.headers["x-ratelimit-remaining"] == "4"  # a window of its own
+    # A token that does not verify counts in its address's windows, not in a window of its own.
+    assert forged.status_code == 401
+    assert (forged.headers["x-ratelimit-limit"], forged.headers["x-ratelimit-remaining"]) == ("3", "2")
 
 
-async def test_requests_without_credentials_are_not_limited(limited: AppFactory) -> None:
-    async with client_of(limited(rate_limits="2/10s")) as http:
+async def test_health_checks_are_not_limited_and_api_requests_without_credentials_count_per_address(
+    limited: AppFactory,
+) -> None:
+    async with client_of(limited(rate_limits="2/10s", anonymous_rate_limits="2/10s")) as http:
         answers = [await http.get("/healthz") for _ in range(5)]
         unauthenticated = [await http.get("/sites") for _ in range(3)]
     assert _statuses(answers) == [200] * 5
     assert "x-ratelimit-limit" not in answers[-1].headers
-    assert _statuses(unauthenticated) == [401] * 3
+    assert _statuses(unauthenticated) == [401, 401, 429]
+    assert (
+        unauthenticated[2]
+        .json()["message"]
+        .startswith("rate limit exceeded: at most 2 requests in 10 seconds per address without valid credentials")
+    )
 
 
 async def test_each_token_has_its_own_windows(limited: AppFactory, factory: Factory) -> None:
@@ -297,3 +308,168 @@ async def test_a_redis_that_hangs_costs_a_request_at_most_its_timeout(
     assert first_took < 3.0  # one timeout (2 s), then memory
     assert second_took < 0.5  # Redis is left alone until the retry interval has passed
     await proxy.cut()
+
+
+# --- one credential, read once (a limit cannot be dodged) ---------------------------------------------------
+
+
+async def test_a_repeated_account_secret_parameter_is_a_400_not_a_fresh_window(
+    limited: AppFactory, factory: Factory
+) -> None:
+    account = await factory.account()
+    async with client_of(limited(rate_limits="2/10s")) as http:
+        dodges = [
+            await http.get(f"/v3/edit/urls?account_secret=junk{i}&account_secret={account.account_secret}")
+            for i in range(3)
+        ]
+        both = await http.get(
+            "/v3/edit/urls", params={"account_secret": "junk"}, headers={"X-Account-Secret": account.account_secret}
+        )
+        twice = await http.get(
+            "/v3/edit/urls",
+            headers=[("X-Account-Secret", account.account_secret), ("X-Account-Secret", account.account_secret)],
+        )
+        same = await http.get(
+            "/v3/edit/urls",
+            params={"account_secret": account.account_secret},
+            headers={"X-Account-Secret": account.account_secret},
+        )
+        spent = [
+            await http.get("/v3/edit/urls", headers={"X-Account-Secret": account.account_secret}) for _ in range(2)
+        ]
+    assert _statuses(dodges) == [400] * 3
+    assert dodges[0].json() == {
+        "code": 400,
+        "messages": ["account_secret: is given more than once; send the account secret once"],
+    }
+    assert both.status_code == 400 and "differs from the X-Account-Secret header" in both.json()["messages"][0]
+    assert twice.status_code == 400 and twice.json()["messages"] == ["send one X-Account-Secret header, not several"]
+    # Header and parameter saying the same is one credential; refused requests counted nowhere.
+    assert same.status_code == 200 and same.headers["x-ratelimit-remaining"] == "1"
+    assert _statuses(spent) == [200, 429]
+
+
+async def test_two_authorization_headers_are_a_400(limited: AppFactory, factory: Factory) -> None:
+    account = await factory.account()
+    other = await factory.account()
+    async with client_of(limited()) as http:
+        answer = await http.get(
+            "/sites",
+            headers=[
+                ("Authorization", account.headers["Authorization"]),
+                ("Authorization", other.headers["Authorization"]),
+            ],
+        )
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "send one Authorization header, not several"
+
+
+async def test_the_same_token_written_with_padding_counts_in_the_same_window(
+    limited: AppFactory, factory: Factory
+) -> None:
+    account = await factory.account()
+    token = account.headers["Authorization"].removeprefix("Bearer ")
+    padded = token + "=" * (-len(token.rsplit(".", 1)[1]) % 4)
+    assert padded != token
+    async with client_of(limited(rate_limits="2/10s")) as http:
+        plain = await http.get("/sites", headers={"Authorization": f"Bearer {token}"})
+        with_padding = await http.get("/sites", headers={"Authorization": f"Bearer {padded}"})
+        refused = await http.get("/sites", headers={"Authorization": f"Bearer {padded}"})
+    assert _statuses([plain, with_padding]) == [200, 200]  # the padded token authenticates: it is the same token
+    assert with_padding.headers["x-ratelimit-remaining"] == "0"
+    assert refused.status_code == 429
+
+
+async def test_junk_tokens_and_secrets_share_their_address_windows_and_hold_no_memory_each(
+    limited: AppFactory,
+) -> None:
+    app = limited(rate_limits="100/10s", anonymous_rate_limits="30/10s")
+    async with client_of(app) as http:
+        tokens = [await http.get("/sites", headers={"Authorization": f"Bearer junk-{i}"}) for i in range(20)]
+        secrets = [await http.get("/v3/edit/urls", headers={"X-Account-Secret": f"junk-{i}"}) for i in range(12)]
+    assert _statuses(tokens) == [401] * 20
+    assert _statuses(secrets) == [403] * 10 + [429] * 2
+    assert tokens[-1].headers["x-ratelimit-remaining"] == "10"
+    policies = app.state.rate_limits
+    limiter = app.state.rate_limiter
+    assert limiter.keys_in_memory(policies.anonymous) == 1  # one address
+    assert limiter.keys_in_memory(policies.api) == 0  # not one window per junk credential
+
+
+async def test_an_address_over_its_limit_does_not_refuse_valid_credentials(
+    limited: AppFactory, factory: Factory
+) -> None:
+    account = await factory.account()
+    async with client_of(limited(rate_limits="5/10s", anonymous_rate_limits="1/10s")) as http:
+        junk = [await http.get("/sites", headers={"Authorization": "Bearer junk"}) for _ in range(2)]
+        valid = await http.get("/sites", headers=account.headers)
+        by_secret = await http.get("/v3/edit/urls", headers={"X-Account-Secret": account.account_secret})
+    assert _statuses(junk) == [401, 429]
+    assert valid.status_code == 200 and valid.headers["x-ratelimit-limit"] == "5"
+    assert by_secret.status_code == 200 and by_secret.headers["x-ratelimit-remaining"] == "4"
+
+
+async def test_an_ipv6_address_is_limited_by_its_64_prefix(runtime: Runtime, limited: AppFactory) -> None:
+    app = limited(anonymous_rate_limits="2/10s", require_https=False)
+
+    async def from_address(host: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(host, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            return await http.get("/sites", headers={"Authorization": "Bearer junk"})
+
+    answers = [await from_address(f"2001:db8:1:2::{i}") for i in range(1, 4)]
+    other = await from_address("2001:db8:1:3::1")
+    assert _statuses(answers) == [401, 401, 429]
+    assert other.status_code == 401
+
+
+async def test_a_trusted_proxy_gives_the_address_that_is_limited(limited: AppFactory) -> None:
+    app = limited(anonymous_rate_limits="1/10s", trusted_proxies="127.0.0.1", require_https=False)
+    async with client_of(app) as http:
+        first = await http.get("/sites", headers={"X-Forwarded-For": "203.0.113.7"})
+        same = await http.get("/sites", headers={"X-Forwarded-For": "203.0.113.7"})
+        other = await http.get("/sites", headers={"X-Forwarded-For": "203.0.113.8"})
+    assert _statuses([first, same, other]) == [401, 429, 401]
+
+
+async def test_junk_tokens_hold_no_redis_keys_of_their_own(
+    limited: AppFactory, redis_url: str, redis_prefix: str
+) -> None:
+    prefix = f"{redis_prefix}{uuid.uuid4().hex[:6]}:"
+    app = limited(anonymous_rate_limits="50/10s", redis_url=redis_url, redis_prefix=prefix)
+    async with client_of(app) as http:
+        answers = [await http.get("/sites", headers={"Authorization": f"Bearer junk-{i}"}) for i in range(8)]
+    assert _statuses(answers) == [401] * 8 and answers[-1].headers["x-ratelimit-remaining"] == "42"
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*")]
+    finally:
+        client.close()
+    assert len(keys) == 1 and "address:127.0.0.1" in keys[0], keys
+
+
+# --- the Data API's own windows ---------------------------------------------------------------------------
+
+
+async def test_the_data_api_counts_a_token_in_windows_of_its_own(
+    limited: AppFactory, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    account = await factory.account()
+    site = await created(client, account, "/sites", {"name": "Shop", "url": "https://shop.example"})
+    app = limited(rate_limits="2/10s", data_rate_limits="5/10s")
+    path = f"/data/v1/sites/{site['code']}/visitors/v-1/variations"
+    async with client_of(app) as http:
+        lookups = [await http.get(path, headers=account.headers) for _ in range(6)]
+        api = await http.get("/sites", headers=account.headers)
+    assert _statuses(lookups) == [200] * 5 + [429]
+    assert [a.headers["x-ratelimit-limit"] for a in lookups] == ["5"] * 6
+    assert "per access token on the Data API" in lookups[5].json()["message"]
+    assert api.status_code == 200 and api.headers["x-ratelimit-remaining"] == "1"  # untouched by the lookups
+
+
+def test_the_default_data_api_limits_allow_an_sdk_far_more_than_the_api_limits() -> None:
+    settings = Settings()
+    api = parse_windows(settings.rate_limits)
+    data = parse_windows(settings.data_rate_limits)
+    per_hour = lambda windows: min(w.limit * 3600 // w.seconds for w in windows)  # noqa: E731
+    assert per_hour(data) >= 1_000_000 > per_hour(api) == 1000

@@ -30,10 +30,15 @@ def runtime_of(request: Request) -> Runtime:
 
 def token_gate(request: Request) -> TokenGate:
     """The application's token gate, made on first use."""
-    state = request.app.state
+    return app_token_gate(request.app)
+
+
+def app_token_gate(app: FastAPI) -> TokenGate:
+    """`token_gate` for code that has the app but no request (ASGI middleware)."""
+    state = app.state
     gate = getattr(state, "token_gate", None)
     if not isinstance(gate, TokenGate):
-        gate = TokenGate.for_runtime(runtime_of(request))
+        gate = TokenGate.for_runtime(state.runtime)
         state.token_gate = gate
     return gate
 

@@ -1,12 +1,12 @@
 """The HTTPS rule (the Automation API: plain HTTP fails): refuse requests that did not arrive over HTTPS.
 
 Allowed: requests over TLS (`serve --tls-cert/--tls-key`); requests from a loopback address (local
-development); and requests from a trusted proxy (`VERSICOLOR_TRUSTED_PROXIES`) whose `X-Forwarded-Proto`
-says `https`. Those continue as `https`, with the client address taken from `X-Forwarded-For` (the nearest
-untrusted one), so that per-address limits see real clients, not the proxy. A trusted proxy's word decides
-even when it connects from loopback: a reverse proxy on this machine must be listed, or every request it
-forwards would pass as local. Health probes (`/healthz`, `/readyz`) are exempt: they carry nothing secret,
-and load balancers send them in plain HTTP. Everything else gets a 403 that says HTTPS is required.
+development); and requests from a trusted proxy (`VERSICOLOR_TRUSTED_PROXIES`) whose `X-Forwarded-Proto` says
+`https`. Those continue as `https`. A trusted proxy's requests get their client address from `X-Forwarded-For`
+(the nearest untrusted one), so that per-address limits see real clients, not the proxy. A trusted proxy's
+word decides even when it connects from loopback: a reverse proxy on this machine must be listed, or every
+request it forwards would pass as local. Health probes (`/healthz`, `/readyz`) are exempt: they carry nothing
+secret, and load balancers send them in plain HTTP. Everything else gets a 403 that says HTTPS is required.
 """
 
 from __future__ import annotations
@@ -90,10 +90,10 @@ class HttpsRule:
     def _forwarded(self, scope: Scope) -> Scope:
         # The value our proxy added is the last one; earlier ones came from the client and prove nothing.
         proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[-1].strip().lower()
-        if proto != "https":
-            return scope
         scope = dict(scope)
-        scope["scheme"] = "https"
+        if proto == "https":
+            scope["scheme"] = "https"
+        # The client's address whatever the scheme: per-address limits must see clients, never the proxy.
         hops = [hop.strip() for hop in (_header(scope, b"x-forwarded-for") or "").split(",") if hop.strip()]
         for hop in reversed(hops):
             address = _address(hop)

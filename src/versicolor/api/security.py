@@ -15,15 +15,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.api.deps import DbSession, RuntimeDep, token_gate
+from versicolor.api import credentials
+from versicolor.api.credentials import Kind
+from versicolor.api.deps import DbSession, token_gate
 from versicolor.auth.gate import UserSnapshot
-from versicolor.core import secrets
-from versicolor.core.errors import Forbidden, Unauthenticated
+from versicolor.core.errors import Forbidden
 from versicolor.core.roles import Permission, Principal, Role
-from versicolor.db.models import Account
 from versicolor.runtime import Runtime
 
 # A route may declare the permission it needs in its OpenAPI extra (it is then documented too);
@@ -48,14 +47,10 @@ def required_permission(request: Request) -> Permission:
 
 def bearer_token(request: Request) -> str:
     """The token of an `Authorization: Bearer` header; raises Unauthenticated when there is none."""
-    header = request.headers.get("authorization")
-    if not header:
-        raise Unauthenticated("missing Authorization header: send Authorization: Bearer <access token>")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise Unauthenticated("malformed Authorization header: expected Authorization: Bearer <access token>")
-    return token
+    credential = credentials.of(request.scope)
+    if credential is None or credential.kind is not Kind.BEARER:
+        raise credentials.no_bearer_token(request.scope)
+    return credential.value
 
 
 # The scope key under which a request keeps its caller once checked (a route may ask for it as Caller and as
@@ -69,7 +64,12 @@ async def _checked_bearer(request: Request) -> tuple[Principal, UserSnapshot]:
     checked: tuple[Principal, UserSnapshot] | None = request.scope.get(CHECKED_CALLER)
     if checked is not None:
         return checked
-    _, user = await token_gate(request).check(bearer_token(request))
+    credential = credentials.of(request.scope)
+    if credential is None or credential.kind is not Kind.BEARER:
+        raise credentials.no_bearer_token(request.scope)
+    gate = token_gate(request)
+    # Verified once per request: the rate limiter may have done it already (api/credentials.py).
+    user = await gate.admit(credential.verify(gate))
     principal = user.principal
     principal.require(required_permission(request))
     request.scope[CHECKED_CALLER] = checked = (principal, user)
@@ -145,17 +145,17 @@ def take_caller_parameters(dependant: Dependant) -> bool:
 
 def account_secret(request: Request) -> str | None:
     """The account secret of a v3 request (`X-Account-Secret` header or `account_secret` parameter), if any."""
-    return request.headers.get("x-account-secret") or request.query_params.get("account_secret")
+    credential = credentials.of(request.scope)
+    return credential.value if credential is not None and credential.kind is Kind.ACCOUNT_SECRET else None
 
 
-async def authenticate_v3(request: Request, session: DbSession, runtime: RuntimeDep) -> Principal:
+async def authenticate_v3(request: Request, session: DbSession) -> Principal:
     """The caller of an Edit v3 request: an account secret (as the public service takes) or a bearer token."""
-    given = account_secret(request)
-    if given is None:
+    credential = credentials.of(request.scope)
+    if credential is None or credential.kind is not Kind.ACCOUNT_SECRET:
         return await _bearer_caller(request)
-    if len(given) > 256:
-        raise Forbidden("the account secret is not valid; find it under your account's API settings")
-    account_id = await session.scalar(select(Account.id).where(Account.account_secret_hash == secrets.digest(given)))
+    # Looked up once per request: the rate limiter may have done it already.
+    account_id = await credential.look_up(session)
     if account_id is None:
         raise Forbidden("the account secret is not valid; find it under your account's API settings")
     # The account secret stands for the account as a whole, with every permission (as the public service).

@@ -127,8 +127,12 @@ class TokenGate:
 
     async def check(self, token: str) -> tuple[AccessClaims, UserSnapshot]:
         """A bearer token's claims and its user: Unauthenticated if forged or expired, Forbidden if revoked."""
-        claims = self._verifier.verify(token)
+        claims = self.verify(token)
         return claims, await self.admit(claims)
+
+    def verify(self, token: str) -> AccessClaims:
+        """A token's claims if its signature and expiry hold (revocation is `admit`'s); Unauthenticated if not."""
+        return self._verifier.verify(token)
 
     async def admit(self, claims: AccessClaims) -> UserSnapshot:
         """The current state of the token's user; raises Forbidden if the token was revoked."""

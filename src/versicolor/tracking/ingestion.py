@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.core.errors import Detail
 from versicolor.db.models import Experiment, Goal, TrackingConversion, TrackingExposure, TrackingVisit, Variation
 from versicolor.tracking import events as event_rules
-from versicolor.tracking import rollup
+from versicolor.tracking import revenue, rollup
 from versicolor.tracking.events import Batch, Event, EventType
+from versicolor.tracking.revenue import RevenueCaps
 from versicolor.tracking.sites import SiteRef
 
 
@@ -42,13 +43,17 @@ class Stored:
     conversions: int
 
 
-async def ingest(*, session: AsyncSession, site: SiteRef, batch: Batch, now: datetime) -> Stored:
+async def ingest(
+    *, session: AsyncSession, site: SiteRef, batch: Batch, now: datetime, caps: RevenueCaps | None = None
+) -> Stored:
     """Check every event of `batch` and store them all; raises Invalid listing every problem, storing nothing."""
     events, problems = event_rules.check(batch, now=now)
     problems.extend(await _reference_problems(session=session, site=site, batch=batch, events=events))
+    if caps is not None:
+        problems.extend(revenue.event_problems(batch=batch, events=events, caps=caps))
     if problems:
         raise event_rules.refuse(problems)
-    return await store(session=session, site=site, events=events, now=now)
+    return await store(session=session, site=site, events=events, now=now, caps=caps, batch=batch)
 
 
 async def _reference_problems(
@@ -106,8 +111,17 @@ async def _goals_of(*, session: AsyncSession, site: SiteRef, goal_ids: Iterable[
     return set(rows)
 
 
-async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event], now: datetime) -> Stored:
-    """Write checked events in the session's transaction, each table in one set-based statement."""
+async def store(
+    *,
+    session: AsyncSession,
+    site: SiteRef,
+    events: Sequence[Event],
+    now: datetime,
+    caps: RevenueCaps | None = None,
+    batch: Batch | None = None,
+) -> Stored:
+    """Write checked events in the session's transaction, each table in one set-based statement; with `caps`
+    (and the `batch` the events came from, to name them), refuse the lot if a visitor's revenue would pass them."""
     visits: list[Event] = []
     conversions: list[Event] = []
     first_exposures: dict[tuple[int | None, str], Event] = {}
@@ -131,6 +145,11 @@ async def store(*, session: AsyncSession, site: SiteRef, events: Sequence[Event]
     exposures.sort(key=_by_exposure_key)
     exposed = {e.visitor_code for e in exposures}
     await rollup.lock_visitors(session=session, site_id=site.id, visitor_codes={e.visitor_code for e in events})
+    if caps is not None and batch is not None:
+        # Under the visitors' locks: a racing batch of the same visitor waits until this one has committed.
+        problems = await revenue.visitor_problems(session=session, site=site, batch=batch, events=events, caps=caps)
+        if problems:
+            raise event_rules.refuse(problems)
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
         for sql, rows, make in (

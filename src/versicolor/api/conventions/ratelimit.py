@@ -1,291 +1,127 @@
-"""Rate limits per access token, and per account secret on /v3 (docs/conventions.md), as one pure ASGI middleware.
+"""Rate limits per caller, as one pure ASGI middleware in front of every route (docs/conventions.md).
 
-Windows are moving windows from the `limits` library (`limits.aio`): "50 in any 10 seconds" never lets 100
-through across a boundary. They live in Redis when `redis_url` is set, so that every worker and host of a
-deployment shares them, and in this process's memory otherwise.
+Whose windows a request counts in is decided from its credential, parsed once (api/credentials.py) and
+checked before it is counted, so that a credential that does not hold costs no memory of its own:
 
-- The key is a hash of the credential as sent (bearer token, or account secret on /v3), so the limiter runs
-  before authentication and never holds a usable secret. Requests without credentials are not limited
-  here: they are refused with a 401 anyway.
-- A request is admitted only if every window has room; it then counts in each of them. A refused request
-  counts in none (save a race for the very last slot, which may leave one count in a shorter window), so
-  hammering a full window does not push the client's next slot further away.
-- Every answer to a request with credentials carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
-  `X-RateLimit-Reset` (Unix time, seconds, when the window's oldest counted request leaves it) for the
-  window nearest to running out. A 429 adds `Retry-After`; on /v3 also `X-Ratelimit-Wait` and
-  `{"code": 429, "messages": [...], "wait": seconds}`.
-- Redis unreachable mid-flight: the service keeps answering. The limiter logs one warning, falls back to
-  per-process memory windows (so N workers allow up to N times the limit while it lasts) and tries Redis
-  again every `rate_limit_redis_retry` seconds; it logs once more when Redis is back.
+- a bearer token whose signature and expiry hold: the token's windows (`rate_limits`), keyed by its `jti`;
+  on the Data API (`/data/`) the token's Data API windows instead (`data_rate_limits`), fit for an SDK's
+  per-visitor lookups;
+- an account secret on `/v3` that belongs to an account: the secret's windows (`rate_limits`). Valid secrets
+  are remembered a minute per process, so a known one is counted without a database round trip;
+- anything else on the Automation and v3 APIs (no credential, a forged or expired token, a wrong secret): the
+  remote address's windows (`anonymous_rate_limits`; an IPv6 address by its /64). Pages' Data API requests
+  carry no credential and are limited where their cost is known (api/data/events.py); OAuth has its own
+  throttle of failures (auth/throttle.py).
+
+Every answer to a counted request carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+(Unix time, seconds, when the window's oldest counted request leaves it) for the window nearest to running
+out. A 429 adds `Retry-After`; on /v3 also `X-Ratelimit-Wait` and `{"code": 429, "messages": [...], "wait": s}`.
+The windows themselves, in memory or in Redis, are api/conventions/limiter.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import logging
-import math
-import re
+import ipaddress
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
-from redis.asyncio import BlockingConnectionPool
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from versicolor.api import credentials
+from versicolor.api.conventions.limiter import Limiter, Policy
+from versicolor.api.conventions.windows import Decision
+from versicolor.api.credentials import Credential, Kind
+from versicolor.api.deps import app_token_gate
 from versicolor.api.dialects import Dialect, dialect_of, error_response
+from versicolor.api.routes import CheckedRoute
+from versicolor.core.errors import Invalid, Unauthenticated
+from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
-log = logging.getLogger("versicolor.ratelimit")
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNIT_NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
-_WINDOW = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
-
-# A Redis that does not answer must cost little: a bounded wait, then Redis is left alone for a while.
-# Not much shorter: a busy event loop (a burst of requests on a small machine) delays replies that did come.
-_REDIS_TIMEOUT = 2.0
-_REDIS_CONNECTIONS = 32
+# How long a process remembers that an account secret is valid, to count it without a database round trip
+# (authentication still checks it on every request), and how many it remembers.
+_SECRET_MEMORY_SECONDS = 60.0
+_SECRETS_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True)
-class Window:
-    """At most `limit` requests in any `seconds` seconds."""
+class Policies:
+    """Every limit of the service, as configured."""
 
-    limit: int
-    seconds: int
-    span: str  # the window in words, as configured: "10 seconds", "1 hour"
-    item: RateLimitItem  # the same window for the `limits` library
-
-    def describe(self) -> str:
-        """In words: "50 requests in 10 seconds"."""
-        return f"{self.limit} request{'s' if self.limit != 1 else ''} in {self.span}"
-
-
-def parse_windows(text: str) -> list[Window]:
-    """`COUNT/[N]UNIT` pairs separated by `;` (units s, m, h, d), e.g. `50/10s;1000/1h`; empty means no limit."""
-    windows = []
-    for part in (p for p in text.split(";") if p.strip()):
-        match = _WINDOW.match(part)
-        if match is None:
-            raise ValueError(
-                f"rate limit {part.strip()!r} is not COUNT/[N]UNIT with UNIT one of s, m, h, d (e.g. 50/10s;1000/1h)"
-            )
-        count, multiple, unit = int(match[1]), int(match[2] or 1), match[3]
-        if count < 1 or multiple < 1:
-            raise ValueError(f"rate limit {part.strip()!r} needs a count and a window of at least 1")
-        seconds = multiple * _UNITS[unit]
-        span = f"{multiple} {_UNIT_NAMES[unit]}{'s' if multiple != 1 else ''}"
-        windows.append(Window(limit=count, seconds=seconds, span=span, item=RateLimitItemPerSecond(count, seconds)))
-    # Shortest first: it is the one usually full, so a refused request touches as little as possible.
-    return sorted(windows, key=lambda w: w.seconds)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What the limiter decided for one request, and what the headers say."""
-
-    allowed: bool
-    window: Window  # the window nearest to running out (when refused: the one that refused longest)
-    remaining: int
-    reset: float  # Unix time when that window's oldest counted request leaves it
-    retry_after: int  # seconds until a request would be admitted (refused requests only)
-
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        """The rate limit headers of the answer."""
-        headers = [
-            (b"x-ratelimit-limit", str(self.window.limit).encode()),
-            (b"x-ratelimit-remaining", str(self.remaining).encode()),
-            (b"x-ratelimit-reset", str(math.ceil(self.reset)).encode()),
-        ]
-        if not self.allowed:
-            headers.append((b"retry-after", str(self.retry_after).encode()))
-        return headers
-
-
-class _Windows:
-    """The moving windows of one storage."""
-
-    def __init__(self, storage: Storage, windows: list[Window]) -> None:
-        self.storage = storage
-        self.strategy = MovingWindowRateLimiter(storage)
-        self.windows = windows
-
-    async def decide(self, key: str) -> Decision:
-        now = time.time()
-        stats = await asyncio.gather(*(self.strategy.get_window_stats(w.item, key) for w in self.windows))
-        full = [(w, s.reset_time) for w, s in zip(self.windows, stats, strict=True) if s.remaining <= 0]
-        if full:
-            return _refusal(full, now)
-        for window in self.windows:
-            # Another request may have taken the last slot since the look above; the hit itself is atomic.
-            if not await self.strategy.hit(window.item, key):
-                again = await self.strategy.get_window_stats(window.item, key)
-                return _refusal([(window, again.reset_time)], now)
-        nearest = min(
-            zip(self.windows, stats, strict=True),
-            key=lambda pair: (pair[1].remaining - 1, -pair[0].seconds),
-        )
-        window, stat = nearest
-        # An empty window's start is "now": its oldest request will be this one.
-        reset = now + window.seconds if stat.remaining >= window.limit else max(stat.reset_time, now)
-        return Decision(allowed=True, window=window, remaining=stat.remaining - 1, reset=reset, retry_after=0)
-
-
-def _refusal(full: list[tuple[Window, float]], now: float) -> Decision:
-    window, reset = max(full, key=lambda pair: pair[1])
-    reset = max(reset, now)
-    return Decision(allowed=False, window=window, remaining=0, reset=reset, retry_after=max(1, math.ceil(reset - now)))
-
-
-class Limiter:
-    """Decides per credential key; shared windows in Redis when configured, with memory as the fallback."""
-
-    def __init__(self, windows: list[Window], *, redis_url: str | None, redis_prefix: str, redis_retry: float) -> None:
-        self.windows = windows
-        self.memory = _Windows(MemoryStorage(), windows)
-        self.shared: _Windows | None = None
-        self._pool: BlockingConnectionPool | None = None
-        if redis_url:
-            # A burst waits for one of a bounded set of connections rather than failing for want of one.
-            pool = BlockingConnectionPool.from_url(
-                redis_url,
-                max_connections=_REDIS_CONNECTIONS,
-                timeout=_REDIS_TIMEOUT,
-                socket_timeout=_REDIS_TIMEOUT,
-                socket_connect_timeout=_REDIS_TIMEOUT,
-                retry=Retry(NoBackoff(), 0),  # fail at once; the limiter decides when to try again
-            )
-            self._pool = pool
-            storage = RedisStorage(
-                "async+" + redis_url,
-                implementation="redispy",
-                key_prefix=f"{redis_prefix}ratelimit",
-                wrap_exceptions=True,
-                connection_pool=pool,  # type: ignore[arg-type]  # options are handed to redis as they are
-            )
-            self.shared = _Windows(storage, windows)
-        self.redis_retry = redis_retry
-        self.redis_down_since: float | None = None
-        self._next_redis_try = 0.0
-        self._probing = False
+    api: Policy  # per access token, or per account secret on /v3
+    anonymous: Policy  # per address, Automation and v3 requests without a valid credential
+    data: Policy  # per access token on the Data API
+    page_events_per_address: Policy  # events pages send, per address
+    page_events_per_site: Policy  # events pages send, per site
+    new_hosts_per_site: Policy  # Urls made on first contact, per site
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limiter:
-        """The limiter the settings describe."""
+    def from_settings(cls, settings: Settings) -> Policies:
+        """The policies the settings describe."""
         return cls(
-            parse_windows(settings.rate_limits),
-            redis_url=settings.redis_url,
-            redis_prefix=settings.redis_prefix,
-            redis_retry=settings.rate_limit_redis_retry,
+            api=Policy.parse("api", settings.rate_limits),
+            anonymous=Policy.parse("anonymous", settings.anonymous_rate_limits),
+            data=Policy.parse("data", settings.data_rate_limits),
+            page_events_per_address=Policy.parse("page-address", settings.page_events_per_address, unit="event"),
+            page_events_per_site=Policy.parse("page-site", settings.page_events_per_site, unit="event"),
+            new_hosts_per_site=Policy.parse("new-hosts", settings.new_hosts_per_site, unit="new host"),
         )
 
-    async def decide(self, key: str) -> Decision:
-        """Count one request of `key` if every window has room."""
-        if self.shared is not None:
-            probe = self.redis_down_since is not None
-            if not probe or (not self._probing and time.monotonic() >= self._next_redis_try):
-                # While Redis is down, one request at a time finds out whether it is back; the others go on.
-                self._probing = self._probing or probe
-                try:
-                    decision = await self.shared.decide(key)
-                except (TimeoutError, StorageError, RedisError, OSError) as exc:
-                    self._redis_failed(exc)
-                else:
-                    self._redis_answered()
-                    return decision
-                finally:
-                    if probe:
-                        self._probing = False
-        return await self.memory.decide(key)
 
-    def _redis_answered(self) -> None:
-        if self.redis_down_since is not None:
-            log.warning(
-                "Redis answers again after %.0fs: rate limits are shared across workers again",
-                time.monotonic() - self.redis_down_since,
-            )
-            self.redis_down_since = None
-
-    def _redis_failed(self, exc: Exception) -> None:
-        self._next_redis_try = time.monotonic() + self.redis_retry
-        if self.redis_down_since is None:
-            self.redis_down_since = time.monotonic()
-            reason = getattr(exc, "storage_error", exc)
-            log.warning(
-                "Redis unreachable for rate limits (%s: %s): limiting per process in memory until it answers; "
-                "retrying every %ss",
-                type(reason).__name__,
-                reason,
-                self.redis_retry,
-            )
-
-    async def aclose(self) -> None:
-        """Release the Redis connections."""
-        if self._pool is not None:
-            await self._pool.disconnect()
+def address_key(scope: Scope) -> str:
+    """Whose address a request comes from, for limits: the address, an IPv6 one by its /64 (one subscriber)."""
+    client = scope.get("client")
+    host = client[0] if client else "local"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"address:{host[:64]}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"address:{address.ipv4_mapped}"
+        return f"address:{ipaddress.IPv6Network((address, 64), strict=False).network_address}/64"
+    return f"address:{address}"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            text: str = value.decode("latin-1")
-            return text
-    return None
-
-
-def _query_param(scope: Scope, name: str) -> str | None:
-    raw: str = scope.get("query_string", b"").decode("latin-1")
-    if name not in raw:
-        return None
-    for key, value in parse_qsl(raw, keep_blank_values=True):
-        if key == name:
-            return value
-    return None
-
-
-def credential_key(scope: Scope) -> str | None:
-    """Whose windows a request counts in: a hash of its account secret (on /v3) or bearer token, or None."""
-    if dialect_of(scope["path"]) is Dialect.V3:
-        secret = _header(scope, b"x-account-secret") or _query_param(scope, "account_secret")
-        if secret:
-            return "secret:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
-    authorization = _header(scope, b"authorization")
-    if authorization:
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() == "bearer" and token:
-            return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    return None
+@dataclass(frozen=True)
+class _Counted:
+    policy: Policy
+    key: str
+    whose: str  # in the 429's message: "per access token"
 
 
 class RateLimitMiddleware:
-    """Counts each request with credentials, refuses it with a 429 when over, and stamps the headers."""
+    """Counts each request in its caller's windows, refuses it with a 429 when over, and stamps the headers."""
 
-    def __init__(self, app: ASGIApp, *, limiter: Limiter) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: Limiter, policies: Policies) -> None:
         self.app = app
         self.limiter = limiter
+        self.policies = policies
+        self._valid_secrets: dict[str, float] = {}  # digest -> monotonic time until which it is remembered
+        self._api_segments: frozenset[str] | None = None
+        self._routes_seen = -1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._closing_on_shutdown(send))
             return
-        key = credential_key(scope) if scope["type"] == "http" and self.limiter.windows else None
-        if key is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        decision = await self.limiter.decide(key)
+        try:
+            counted = await self._whose(scope)
+        except Invalid as exc:
+            response = error_response(dialect_of(scope["path"]), 400, exc.message, details=exc.details)
+            await response(scope, receive, send)
+            return
+        if counted is None or not counted.policy:
+            await self.app(scope, receive, send)
+            return
+        decision = await self.limiter.decide(counted.policy, counted.key)
         if not decision.allowed:
-            await self._refuse(scope, receive, send, decision, key)
+            await refuse(scope, receive, send, decision, counted.policy, counted.whose)
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -295,20 +131,54 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, decision: Decision, key: str) -> None:
-        dialect = dialect_of(scope["path"])
-        whose = "account secret" if key.startswith("secret:") else "access token"
-        message = (
-            f"rate limit exceeded: at most {decision.window.describe()} per {whose}; "
-            f"retry in {decision.retry_after} second{'s' if decision.retry_after != 1 else ''}"
-        )
-        extra: dict[str, Any] | None = None
-        headers = {k.decode(): v.decode() for k, v in decision.headers()}
-        if dialect is Dialect.V3:
-            extra = {"wait": decision.retry_after}
-            headers["X-Ratelimit-Wait"] = str(decision.retry_after)
-        response = error_response(dialect, 429, message, headers=headers, extra=extra)
-        await response(scope, receive, send)
+    async def _whose(self, scope: Scope) -> _Counted | None:
+        path: str = scope["path"]
+        if path.startswith("/oauth/"):
+            return None  # failed client authentications are throttled there (auth/throttle.py)
+        data = path.startswith("/data/")
+        credential = credentials.of(scope)
+        if credential is not None:
+            counted = await self._by_credential(scope, credential, data=data)
+            if counted is not None:
+                return counted
+        elif data or not self._is_api(scope):
+            return None  # pages' Data API requests are limited by their cost (api/data/events.py)
+        return _Counted(self.policies.anonymous, address_key(scope), "address without valid credentials")
+
+    async def _by_credential(self, scope: Scope, credential: Credential, *, data: bool) -> _Counted | None:
+        runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+        if runtime is None:
+            return None  # not started: nothing can be checked, and nothing is served but errors
+        if credential.kind is Kind.BEARER:
+            try:
+                claims = credential.verify(app_token_gate(scope["app"]))
+            except Unauthenticated:
+                return None
+            if data:
+                return _Counted(self.policies.data, f"data-token:{claims.jti}", "access token on the Data API")
+            return _Counted(self.policies.api, f"token:{claims.jti}", "access token")
+        digest = credential.digest
+        remembered = self._valid_secrets.get(digest)
+        now = time.monotonic()
+        if remembered is None or remembered < now:
+            self._valid_secrets.pop(digest, None)
+            if await credential.look_up_alone(runtime.sessions) is None:
+                return None
+            if len(self._valid_secrets) >= _SECRETS_REMEMBERED:
+                self._valid_secrets.clear()
+            self._valid_secrets[digest] = now + _SECRET_MEMORY_SECONDS
+        return _Counted(self.policies.api, f"secret:{digest[:32]}", "account secret")
+
+    def _is_api(self, scope: Scope) -> bool:
+        """Whether the path leads to the Automation or v3 API (routes that check their caller)."""
+        app: FastAPI = scope["app"]
+        routes = app.router.routes
+        if self._api_segments is None or self._routes_seen != len(routes):
+            self._api_segments = frozenset(
+                route.path[1:].partition("/")[0] for route in routes if isinstance(route, CheckedRoute)
+            )
+            self._routes_seen = len(routes)
+        return scope["path"][1:].partition("/")[0] in self._api_segments
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         async def closing(message: Message) -> None:
@@ -319,9 +189,43 @@ class RateLimitMiddleware:
         return closing
 
 
+def refusal_message(decision: Decision, policy: Policy, whose: str) -> str:
+    """The 429's message: which limit, whose, and when to try again."""
+    return (
+        f"rate limit exceeded: at most {decision.window.describe(policy.unit)} per {whose}; "
+        f"retry in {decision.retry_after} second{'s' if decision.retry_after != 1 else ''}"
+    )
+
+
+async def refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    decision: Decision,
+    policy: Policy,
+    whose: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer a 429 in the request's dialect, with the rate limit headers (and `headers`)."""
+    dialect = dialect_of(scope["path"])
+    extra: dict[str, Any] | None = None
+    all_headers = {**(headers or {}), **{k.decode(): v.decode() for k, v in decision.headers()}}
+    if dialect is Dialect.V3:
+        extra = {"wait": decision.retry_after}
+        all_headers["X-Ratelimit-Wait"] = str(decision.retry_after)
+    message = refusal_message(decision, policy, whose)
+    response = error_response(dialect, 429, message, headers=all_headers, extra=extra)
+    await response(scope, receive, send)
+
+
 def install(app: FastAPI, settings: Settings) -> Limiter:
-    """Add the rate limit middleware to `app`; the limiter is also kept at `app.state.rate_limiter`."""
-    limiter = Limiter.from_settings(settings)
+    """Add the rate limit middleware to `app`; the limiter is kept at `app.state.rate_limiter`, the policies at
+    `app.state.rate_limits`."""
+    limiter = Limiter(
+        redis_url=settings.redis_url, redis_prefix=settings.redis_prefix, redis_retry=settings.rate_limit_redis_retry
+    )
+    policies = Policies.from_settings(settings)
     app.state.rate_limiter = limiter
-    app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    app.state.rate_limits = policies
+    app.add_middleware(RateLimitMiddleware, limiter=limiter, policies=policies)
     return limiter

@@ -11,6 +11,7 @@ Authorised origins get CORS headers; refused ones get a 403 without them, so a b
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,13 +21,25 @@ from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor import background
+from versicolor.api.conventions.limiter import Limiter
+from versicolor.api.conventions.ratelimit import Policies
 from versicolor.api.deps import runtime_of
 from versicolor.api.security import authenticate
-from versicolor.core.domains.authorization import DEFAULT_FLUSH_EVERY, HostAuthorizer, Reason, authorize_host
+from versicolor.core.domains.authorization import (
+    DEFAULT_FLUSH_EVERY,
+    HostAuthorizer,
+    NewHostAllowed,
+    Reason,
+    authorize_host,
+)
 from versicolor.core.errors import Forbidden, Unauthenticated
+from versicolor.settings import Settings
 from versicolor.tracking import sites
 from versicolor.tracking.config import ConfigurationCache
+from versicolor.tracking.revenue import RevenueCaps
 from versicolor.tracking.sites import SiteRef
+
+log = logging.getLogger("versicolor.domains")
 
 # Preflight answers may be reused by the browser this long (seconds).
 PREFLIGHT_MAX_AGE = 600
@@ -36,6 +49,10 @@ _REFUSALS = {
     Reason.OFF: "is not enabled for this account (its Url is off); enable it under Domains",
     Reason.ARCHIVED: "is archived under Domains; unarchive it to use it",
     Reason.INVALID_HOST: "is not a host name",
+    Reason.TOO_MANY_NEW_HOSTS: (
+        "has no Url under Domains, and this site's pages have named too many new hosts lately to make one for "
+        "it now; add it under Domains, or try again later"
+    ),
 }
 
 
@@ -73,10 +90,19 @@ def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str]
     return headers
 
 
-def install(app: FastAPI) -> None:
-    """Give the app its process-wide caches: host decisions, and page configurations (every page view's)."""
+def install(app: FastAPI, settings: Settings) -> None:
+    """Give the app its process-wide caches (host decisions, page configurations) and its revenue caps."""
     app.state.host_authorizer = HostAuthorizer()
     app.state.page_configurations = ConfigurationCache()
+    app.state.revenue_caps = RevenueCaps(
+        per_event=settings.max_revenue_per_event, per_visitor=settings.max_revenue_per_visitor
+    )
+
+
+def revenue_caps(request: Request) -> RevenueCaps:
+    """The most revenue one conversion, and one visitor, may carry."""
+    caps: RevenueCaps = request.app.state.revenue_caps
+    return caps
 
 
 def configurations(request: Request) -> ConfigurationCache:
@@ -140,6 +166,7 @@ async def page_access(request: Request, site: SiteRef, *, preflight: bool = Fals
                 host=host,
                 authorizer=host_authorizer(request),
                 visitor_seen=not preflight,
+                new_host_allowed=_new_host_budget(request, site),
             )
             if session.in_transaction():
                 await session.commit()  # a first contact's new Url
@@ -152,6 +179,27 @@ async def page_access(request: Request, site: SiteRef, *, preflight: bool = Fals
     if not decision.allowed:
         raise Forbidden(f"host {decision.host or host!r} {_REFUSALS.get(decision.reason, 'is not enabled')}")
     return Access(site=site, cors=cors_headers(request, preflight=preflight))
+
+
+def _new_host_budget(request: Request, site: SiteRef) -> NewHostAllowed | None:
+    """Asked when a page's host is about to get its Url: may this site's pages make one more now?"""
+    limiter: Limiter | None = getattr(request.app.state, "rate_limiter", None)
+    policies: Policies | None = getattr(request.app.state, "rate_limits", None)
+    if limiter is None or policies is None or not policies.new_hosts_per_site:
+        return None
+    policy = policies.new_hosts_per_site
+
+    async def allowed() -> bool:
+        decision = await limiter.decide(policy, f"site:{site.id}")
+        if not decision.allowed:
+            log.warning(
+                "site %s: pages named a new host beyond %s; no Url made",
+                site.code,
+                decision.window.describe("new host"),
+            )
+        return decision.allowed
+
+    return allowed
 
 
 def require_token_or_page(request: Request) -> None:

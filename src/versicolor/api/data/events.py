@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import ClientDisconnect
 
-from versicolor.api.data import access
+from versicolor.api.data import access, page_limits
 from versicolor.api.data.answers import refusal
 from versicolor.api.deps import runtime_of
 from versicolor.api.dialects import Dialect, error_response
@@ -33,23 +33,33 @@ RETRY_AFTER_SECONDS = 5
 async def post_events(site_code: str, request: Request) -> Response:
     """Store a batch of events, all or nothing: `{"events": [...]}` as JSON, or NDJSON (one event per line)."""
     granted: access.Access | None = None
+    limited: list[tuple[bytes, bytes]] = []
+    runtime = runtime_of(request)
+    caps = access.revenue_caps(request)
     try:
         access.require_token_or_page(request)
         by_token = "authorization" in request.headers
+        batch = None
         if not by_token:
             # A page's host decision commits on its own: a first contact keeps its Url even if the batch fails.
             granted = await access.by_page(request, site_code)
-        body = await _read_body(request)
+            batch = events.read_batch(await _read_body(request), request.headers.get("content-type"))
+            counted = await page_limits.count_events(request, granted.site, len(batch.items))
+            if not counted.allowed:
+                return counted.refusal(granted.cors)
+            limited = counted.headers
+        else:
+            body = await _read_body(request)
         # One transaction per batch; with a token, checking it shares the batch's transaction (one round trip
         # to begin and one to commit, rather than two of each).
-        async with runtime_of(request).sessions() as session, session.begin():
+        async with runtime.sessions() as session, session.begin():
             if by_token:
                 granted = await access.token_access(request, session, site_code)
-            assert granted is not None
-            batch = events.read_batch(body, request.headers.get("content-type"))
-            stored = await ingestion.ingest(session=session, site=granted.site, batch=batch, now=utcnow())
+                batch = events.read_batch(body, request.headers.get("content-type"))
+            assert granted is not None and batch is not None
+            stored = await ingestion.ingest(session=session, site=granted.site, batch=batch, now=utcnow(), caps=caps)
     except DomainError as exc:
-        return refusal(exc, granted.cors if granted else {})
+        return refusal(exc, granted.cors if granted else {}, limited)
     except (DBAPIError, OSError):
         # The transaction rolled back (or died with its connection): not one event of the batch is stored.
         log.exception("a batch of events for site %s was not stored", site_code)
@@ -59,7 +69,9 @@ async def post_events(site_code: str, request: Request) -> Response:
             "the database could not store the batch; nothing of it was stored, send it again",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS), **(granted.cors if granted else {})},
         )
-    return JSONResponse({"received": stored.received}, status_code=202, headers=granted.cors)
+    answer = JSONResponse({"received": stored.received}, status_code=202, headers=granted.cors)
+    answer.raw_headers.extend(limited)
+    return answer
 
 
 @router.options("/sites/{site_code}/events", include_in_schema=False)

@@ -9,6 +9,9 @@ The rules, in order:
    (and not archived), otherwise `off`. An explicit `off` Url between the host and its domain
    (`b.example.com` for `a.b.example.com`) keeps the new Url `off` too. The new Url joins the Environment of
    its domain's Url. First contact sets `installed_at`, `first_seen_at` and `last_seen_at`.
+4. Anyone can name a host (a forged `Origin`), so first contacts are budgeted: the caller passes
+   `new_host_allowed`, asked once per Url about to be made; when it says no, no Url is made and the host is
+   refused (`too_many_new_hosts`) until the budget frees. Hosts that have a Url are never affected.
 
 This is the hot path of every page view, so `HostAuthorizer` keeps each process's decisions for a few seconds
 (`ttl`) and gathers sightings (`last_seen_at`) in memory, written in one statement per flush. How changes
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -52,6 +55,7 @@ class Reason(StrEnum):
     OFF = "off"
     ARCHIVED = "archived"
     INVALID_HOST = "invalid_host"
+    TOO_MANY_NEW_HOSTS = "too_many_new_hosts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,12 @@ def _first_contact_state(parent: Url | None, between: list[Url]) -> Enabled:
     return Enabled.ON
 
 
-async def decide(*, session: AsyncSession, account_id: int, host: str) -> HostDecision:
+NewHostAllowed = Callable[[], Awaitable[bool]]
+
+
+async def decide(
+    *, session: AsyncSession, account_id: int, host: str, new_host_allowed: NewHostAllowed | None = None
+) -> HostDecision:
     """The decision for `host`, read from the database (and its Url made on first contact); no cache."""
     try:
         normalized = hosts.normalize(host)
@@ -104,6 +113,8 @@ async def decide(*, session: AsyncSession, account_id: int, host: str) -> HostDe
     own = known.get(normalized)
     if own is not None:
         return _from_url(own)
+    if new_host_allowed is not None and not await new_host_allowed():
+        return HostDecision(allowed=False, reason=Reason.TOO_MANY_NEW_HOSTS, host=normalized)
     parent = known.get(domain) if above else None
     between = [known[name] for name in above[:-1] if name in known]
     at = values.now()
@@ -150,7 +161,13 @@ class HostAuthorizer:
         self._sightings: dict[tuple[int, str], float] = {}
 
     async def authorize(
-        self, *, session: AsyncSession, account_id: int, host: str, visitor_seen: bool = True
+        self,
+        *,
+        session: AsyncSession,
+        account_id: int,
+        host: str,
+        visitor_seen: bool = True,
+        new_host_allowed: NewHostAllowed | None = None,
     ) -> HostDecision:
         """The decision for `host`, from the cache while it is fresh."""
         key = (account_id, host)
@@ -159,7 +176,9 @@ class HostAuthorizer:
         if entry is not None and entry[0] > now:
             decision = entry[1]
         else:
-            decision = await decide(session=session, account_id=account_id, host=host)
+            decision = await decide(
+                session=session, account_id=account_id, host=host, new_host_allowed=new_host_allowed
+            )
             if len(self._decisions) >= self.max_entries:
                 self._decisions.clear()  # rare, and bounds memory whatever hosts clients send
             # Only this call made the Url; later answers from the cache must not say so again.
@@ -239,8 +258,15 @@ async def authorize_host(
     host: str,
     authorizer: HostAuthorizer | None = None,
     visitor_seen: bool = True,
+    new_host_allowed: NewHostAllowed | None = None,
 ) -> HostDecision:
     """May pages on `host` run experiences? With `authorizer`: cached, and sightings gathered; without: from the DB."""
     if authorizer is None:
-        return await decide(session=session, account_id=account_id, host=host)
-    return await authorizer.authorize(session=session, account_id=account_id, host=host, visitor_seen=visitor_seen)
+        return await decide(session=session, account_id=account_id, host=host, new_host_allowed=new_host_allowed)
+    return await authorizer.authorize(
+        session=session,
+        account_id=account_id,
+        host=host,
+        visitor_seen=visitor_seen,
+        new_host_allowed=new_host_allowed,
+    )
