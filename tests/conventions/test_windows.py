@@ -86,7 +86,7 @@ def test_memory_per_key_is_bounded_by_the_largest_limit() -> None:
         clock.now += 4  # 900 an hour: every one admitted
         assert windows.decide("k").allowed
     # Only the newest 1,000 can matter, kept with a quarter of slack so that trimming is rare.
-    assert 1000 <= len(windows._hits["k"]) <= 1250  # noqa: SLF001
+    assert 1000 <= len(windows._hits["k"]) <= 1250
 
 
 def test_the_number_of_keys_is_capped() -> None:
