@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from versicolor.api.data import config, engine, events, variations
+from versicolor.api.data import config, engine, events, variations, visitors
 
 router = APIRouter(prefix="/data/v1")
 router.include_router(config.router)
 router.include_router(events.router)
 router.include_router(variations.router)
+router.include_router(visitors.router)
 router.include_router(engine.router)
