@@ -103,8 +103,7 @@ async def shop(
             f"/experiments/{experiment['id']}", params={"action": "ACTIVATE"}, headers=account.headers
         )
         assert answer.status_code == 200, answer.text
-    url = await client.post("/v3/edit/urls", json={"host": host, "enabled": enabled}, headers=account.headers)
-    assert url.status_code == 201, url.text
+    url_id = await set_host(client, account, host, enabled)
     return Shop(
         account=account,
         site_id=site["id"],
@@ -113,8 +112,23 @@ async def shop(
         other_goal_id=other["id"],
         experiment_id=experiment["id"],
         variation_ids=variation_ids,
-        url_id=url.json()["url"]["id"],
+        url_id=url_id,
     )
+
+
+async def set_host(client: httpx.AsyncClient, account: TestAccount, host: str, enabled: str) -> str:
+    """Give `host` the state `enabled` in the account's Domains (a site's own host already has a Url); its id."""
+    listed = await client.get("/v3/edit/urls", params={"domain": host, "limit": 500}, headers=account.headers)
+    assert listed.status_code == 200, listed.text
+    [url] = [url for url in listed.json()["urls"] if url["host"] == host] or [None]
+    if url is None:
+        made = await client.post("/v3/edit/urls", json={"host": host, "enabled": enabled}, headers=account.headers)
+        assert made.status_code == 201, made.text
+        return str(made.json()["url"]["id"])
+    if url["enabled"] != enabled:
+        changed = await client.patch(f"/v3/edit/urls/{url['id']}", json={"enabled": enabled}, headers=account.headers)
+        assert changed.status_code == 200, changed.text
+    return str(url["id"])
 
 
 def now_ms() -> int:

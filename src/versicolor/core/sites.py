@@ -6,12 +6,14 @@ import secrets
 import string
 from collections.abc import Sequence
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import resources
+from versicolor.core.domains import urls as domain_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.roles import Principal
 from versicolor.db.models import Site
@@ -31,6 +33,13 @@ def new_code() -> str:
 def scoped(principal: Principal) -> Select[Site]:
     """Every site the caller's account owns, as a query to refine."""
     return select(Site).where(Site.account_id == principal.account_id)
+
+
+async def _authorize_own_host(*, session: AsyncSession, principal: Principal, url: str | None) -> None:
+    """The host of a site's URL may run the site's experiences from the start: its user just declared it."""
+    host = urlsplit(url).hostname if url else None
+    if host:
+        await domain_urls.declare(session=session, principal=principal, host=host)
 
 
 def _clean_name(name: str) -> str:
@@ -83,6 +92,7 @@ async def create(
                 await session.flush()
         except IntegrityError:  # a code collision: 36**10 makes it rare, retrying makes it harmless
             continue
+        await _authorize_own_host(session=session, principal=principal, url=url)
         return site
     raise Conflict("could not allocate a unique site code; try again")
 
@@ -124,6 +134,7 @@ async def update(*, session: AsyncSession, principal: Principal, site_id: int, c
         site.name = _clean_name(name)
     if "url" in changes:
         site.url = changes["url"]
+        await _authorize_own_host(session=session, principal=principal, url=site.url)
     if "domain_names" in changes:
         domain_names = changes["domain_names"]
         if domain_names is None:
@@ -155,6 +166,7 @@ async def replace(
     site.domain_names = list(domain_names)
     site.anti_flicker_timeout = _anti_flicker_timeout(anti_flicker_timeout)
     site.consent_required = _consent_required(consent_required)
+    await _authorize_own_host(session=session, principal=principal, url=url)
     await session.flush()
     return site
 

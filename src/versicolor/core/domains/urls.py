@@ -117,6 +117,25 @@ async def create(
     return url
 
 
+async def declare(*, session: AsyncSession, principal: Principal, host: object) -> Url | None:
+    """Authorise a host the account declared itself (a site's URL): a new Url `on`; an existing one is kept.
+
+    A host nobody declared still gets the cautious state of first contact (authorization.py); a host that
+    already has a Url keeps whatever someone chose for it. None when `host` is not a host name.
+    """
+    try:
+        normalized = hosts.normalize(host)
+    except Invalid:
+        return None
+    existing = await find(session=session, account_id=principal.account_id, host=normalized)
+    if existing is not None:
+        return existing
+    try:
+        return await create(session=session, principal=principal, host=normalized)
+    except Conflict:  # made meanwhile by a page's first contact or another request: theirs stands
+        return await find(session=session, account_id=principal.account_id, host=normalized)
+
+
 async def update(*, session: AsyncSession, principal: Principal, url_id: str, changes: UrlChanges) -> Url:
     """Change what `changes` names on one Url."""
     url = await get(session=session, principal=principal, url_id=url_id)
