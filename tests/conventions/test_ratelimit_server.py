@@ -23,7 +23,7 @@ def limited_server(
 ) -> Iterator[Server]:
     env = {"VERSICOLOR_RATE_LIMITS": rate_limits, "VERSICOLOR_REDIS_PREFIX": f"{redis_prefix}{uuid.uuid4().hex[:6]}:"}
     args = ["--workers", "2", "--database-url", database_url, "--redis-url", redis_url]
-    with serve(args, log_dir=log_dir, env=env) as server:
+    with serve(args, log_dir=log_dir, env=env, ready_timeout=180) as server:
         yield server
 
 
