@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from versicolor import __version__
-from versicolor.api import deps, docs, errors, health, oauth, routing
+from versicolor.api import deps, docs, errors, framework, health, oauth, routing
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
@@ -35,6 +35,7 @@ from versicolor.settings import Settings
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     """The ASGI application. With `runtime` given (tests, benchmarks) it is used and not closed."""
+    framework.check()  # refuse a FastAPI or Starlette whose internals api/routing.py and routes.py rely on changed
     settings = settings or (runtime.settings if runtime else Settings())
 
     @asynccontextmanager

@@ -96,7 +96,7 @@ class RouteIndex:
 
 
 # Everything a route is made with, read back from the route (its attributes carry the same names).
-_ROUTE_OPTIONS = tuple(
+ROUTE_OPTIONS = tuple(
     name
     for name in inspect.signature(APIRouter.add_api_route).parameters
     if name not in {"self", "path", "endpoint", "route_class_override"}
@@ -118,7 +118,7 @@ def include(app: FastAPI, router: APIRouter) -> None:
         return
     for route in router.routes:
         assert isinstance(route, APIRoute)
-        options = {name: getattr(route, name) for name in _ROUTE_OPTIONS if hasattr(route, name)}
+        options = {name: getattr(route, name) for name in ROUTE_OPTIONS}  # every one: api/framework.py checks
         app.router.add_api_route(route.path, route.endpoint, route_class_override=type(route), **options)
 
 

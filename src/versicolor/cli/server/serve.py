@@ -72,6 +72,12 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         fail("--tls-cert and --tls-key go together")
+    from versicolor.api import framework
+
+    try:
+        framework.check()
+    except framework.UnsupportedFramework as exc:
+        fail(str(exc))
     settings = settings_with(database_url=database_url, redis_url=redis_url)
     # Workers are separate processes that build their settings from the environment: hand the flags on.
     os.environ["VERSICOLOR_DATABASE_URL"] = settings.database_url
