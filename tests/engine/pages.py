@@ -33,7 +33,7 @@ class PageServer:
         return f"http://{host}:{self.port}{path}"
 
 
-def page(snippet: str, body: str = DEFAULT_BODY, head: str = "") -> str:
+def shop_page(snippet: str, body: str = DEFAULT_BODY, head: str = "") -> str:
     """A page of the shop with the site's snippet in its head."""
     return f"<!doctype html><html><head><title>Shop</title>{head}{snippet}</head><body>{body}</body></html>"
 

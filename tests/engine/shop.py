@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from tests.engine.pages import PageServer, page
+from tests.engine.pages import PageServer, shop_page
 from tests.factories import Factory
 from tests.server import Server
 from tests.tracking.fixtures import Shop, shop
@@ -31,7 +33,7 @@ class LiveShop:
     def publish(self, name: str, html: str | None = None, headers: dict[str, str] | None = None) -> str:
         """Serve a page of the shop (the default page with the snippet) and return its address."""
         path = f"{self.folder}/{name}"
-        self.pages.publish(path, html if html is not None else page(self.snippet), headers)
+        self.pages.publish(path, html if html is not None else shop_page(self.snippet), headers)
         return self.pages.url(self.host, path)
 
 
@@ -72,3 +74,29 @@ async def stored_events(runtime: Runtime, site_id: int) -> dict[str, list[Any]]:
             await session.scalars(select(TrackingConversion).where(TrackingConversion.site_id == site_id))
         )
     return {"visits": visits, "exposures": exposures, "conversions": conversions}
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, seconds: float = 10) -> None:
+    """Wait until `check()` holds (what the page sends arrives a moment later); fail after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not so after {seconds} s")
+        await asyncio.sleep(0.1)
+
+
+async def goal(client: httpx.AsyncClient, shop: LiveShop, goal_type: str, params: dict[str, Any], **fields: Any) -> int:
+    """A goal of the shop, measured by its experiment."""
+    made = shop.made
+    answer = await client.post(
+        "/goals",
+        json={"name": f"{goal_type} goal", "siteId": made.site_id, "type": goal_type, "params": params, **fields},
+        headers=made.account.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    goal_id: int = answer.json()["id"]
+    current = await client.get(f"/experiments/{made.experiment_id}", params={"optionalFields": "goals"}, headers=made.account.headers)
+    goals = [*current.json()["goals"], goal_id]
+    changed = await client.patch(f"/experiments/{made.experiment_id}", json={"goals": goals}, headers=made.account.headers)
+    assert changed.status_code == 200, changed.text
+    return goal_id
