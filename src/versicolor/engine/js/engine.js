@@ -21,7 +21,6 @@ function engine(SETTINGS) {
   const endpoint = base + "/data/v1/sites/" + SETTINGS.site;
   const hider = D.getElementById("versicolor-hide");
   const nonce = (script && script.nonce) || (hider && hider.nonce) || undefined;
-  const hiddenUntil = hider ? Number(hider.getAttribute("data-until")) || NOW() + SETTINGS.timeout : 0;
   const listeners = { assign: [], error: [] };
   const assigned = new Map(); // experiment id -> variation id (0: the original), for this page view
   const applied = new Map(); // experiment id -> its style elements, once its code ran in this document
@@ -34,6 +33,7 @@ function engine(SETTINGS) {
   let started = false;
   let authorised = false; // the configuration arrived: the host may run experiences; only now is anything stored
   let newCode = false;
+  let revealed = false; // the engine itself showed the page (the snippet's timeout did not)
   let config = null;
   let preview = null;
   let visitorCode = null;
@@ -148,7 +148,10 @@ function engine(SETTINGS) {
 
   function reveal() {
     const style = D.getElementById("versicolor-hide");
-    if (style) style.remove();
+    if (style) {
+      style.remove();
+      revealed = true;
+    }
     mark("revealed");
   }
 
@@ -503,7 +506,8 @@ function engine(SETTINGS) {
       .then(
         guard(([answer, previewAnswer]) => {
           mark("config");
-          const late = !!hider && NOW() > hiddenUntil;
+          // Late: the snippet's timeout showed the page before the variations could be applied.
+          const late = !!hider && !hider.isConnected && !revealed;
           config = answer;
           preview = previewAnswer;
           authorised = true;
@@ -581,7 +585,8 @@ function engine(SETTINGS) {
     track: guard((goalId, options) => {
       const goal = ((config && config.goals) || []).find((g) => g.id === Number(goalId));
       const revenue = options && options.revenue;
-      if (!config) pending.push(() => api.track(goalId, options));
+      if (!consented || denied) log("not tracked: no consent");
+      else if (!config) pending.push(() => api.track(goalId, options));
       else if (goal) convert(goal, revenue);
       else track("CONVERSION", revenue == null ? { goalId: Number(goalId) } : { goalId: Number(goalId), revenue: Number(revenue) });
     }),
