@@ -95,8 +95,12 @@ async def goal(client: httpx.AsyncClient, shop: LiveShop, goal_type: str, params
     )
     assert answer.status_code == 201, answer.text
     goal_id: int = answer.json()["id"]
-    current = await client.get(f"/experiments/{made.experiment_id}", params={"optionalFields": "goals"}, headers=made.account.headers)
+    current = await client.get(
+        f"/experiments/{made.experiment_id}", params={"optionalFields": "goals"}, headers=made.account.headers
+    )
     goals = [*current.json()["goals"], goal_id]
-    changed = await client.patch(f"/experiments/{made.experiment_id}", json={"goals": goals}, headers=made.account.headers)
+    changed = await client.patch(
+        f"/experiments/{made.experiment_id}", json={"goals": goals}, headers=made.account.headers
+    )
     assert changed.status_code == 200, changed.text
     return goal_id

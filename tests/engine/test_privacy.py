@@ -68,9 +68,7 @@ async def test_consent_decides_what_is_stored_and_sent_and_withdrawing_it_forget
     browser_context: BrowserContext,
     runtime: Runtime,
 ) -> None:
-    shop = await live_shop(
-        client, factory, versicolor, pages, deviations=ALL_IN, site_fields={"consentRequired": True}
-    )
+    shop = await live_shop(client, factory, versicolor, pages, deviations=ALL_IN, site_fields={"consentRequired": True})
     custom = await goal(client, shop, "CUSTOM", {}, hasMultipleConversions=True)
     url = shop.publish("cart")
     await page.goto(url)

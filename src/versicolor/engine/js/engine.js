@@ -121,14 +121,18 @@ function engine(SETTINGS) {
   function cookie(value, maxAge) {
     try {
       if (value === undefined) {
-        const found = D.cookie.split(/;\s*/).find((part) => part.startsWith(KEYS.visitor + "="));
-        return found ? found.slice(KEYS.visitor.length + 1) : null;
+        const found = D.cookie
+          .split(/;\s*/)
+          .filter((part) => part.startsWith(KEYS.visitor + "="))
+          .map((part) => part.slice(KEYS.visitor.length + 1));
+        return found.find((code) => CODE_PATTERN.test(code)) || found[0] || null;
       }
       if (maxAge > 0 && (!authorised || !consented || denied || preview)) return null;
       // The widest domain the browser accepts (shop.example rather than www.shop.example), so that every
       // subdomain of the site shares the visitor; a public suffix (co.uk) is refused by the browser itself.
       const parts = L.hostname.split(".");
       const tail = "; path=/; max-age=" + maxAge + "; SameSite=Lax" + (L.protocol === "https:" ? "; Secure" : "");
+      D.cookie = KEYS.visitor + "=; path=/; max-age=0"; // a host-only one (another tool's, or malformed) goes
       for (let n = 2; n <= parts.length; n++) {
         const domain = parts.slice(-n).join(".");
         D.cookie = KEYS.visitor + "=" + value + "; domain=" + domain + tail;
@@ -164,8 +168,7 @@ function engine(SETTINGS) {
     let ran = false;
     const catcher = (event) => {
       failure = event.error || event.message;
-      event.preventDefault();
-      event.stopImmediatePropagation();
+      event.preventDefault(); // reported below, once
     };
     W.addEventListener("error", catcher, true);
     try {
@@ -531,6 +534,7 @@ function engine(SETTINGS) {
           W.addEventListener("pagehide", () => flush(true));
           D.addEventListener("visibilitychange", () => D.visibilityState === "hidden" && flush(true));
           for (const fn of pending.splice(0)) fn();
+          schedule(BATCH_DELAY); // what earlier pages left unsent goes now
         }),
       )
       .catch((error) => {
