@@ -15,7 +15,9 @@ from tests.server import Server
 from versicolor.runtime import Runtime
 
 LATER_BUTTON = """<h1 id="title">Original</h1><div id="later"></div>
-<script>setTimeout(() => { document.getElementById('later').innerHTML = '<a class="cta"><span>Go</span></a>'; }, 300)</script>"""
+<script>setTimeout(() => {
+  document.getElementById('later').innerHTML = '<a class="cta"><span>Go</span></a>';
+}, 300)</script>"""
 
 
 async def test_a_click_on_an_element_added_later_reaches_the_results_report(
