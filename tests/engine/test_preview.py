@@ -86,7 +86,8 @@ async def test_the_preview_endpoint_refuses_forged_foreign_and_expired_tokens(
         f"/data/v1/sites/{other.code}/preview", params={"token": good}, headers={"Origin": "https://other.example"}
     )
     assert foreign.status_code == 400 and "another site" in foreign.json()["message"]
-    assert (await client.get(path, params={"token": good}, headers={"Origin": "https://nope.example"})).status_code == 403
+    refused = await client.get(path, params={"token": good}, headers={"Origin": "https://nope.example"})
+    assert refused.status_code == 403
     assert (await client.get(path, headers=origin)).status_code == 400  # no token at all
     deleted = await client.delete(f"/variations/{made.variation_ids[0]}", headers=made.account.headers)
     assert deleted.status_code == 204, deleted.text
