@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from versicolor.core.segments import VisitorAttributes, matches
-from versicolor.core.segments.conditions import parse
+from versicolor.core.segments.tree import parse
 
 VISITORS = 20_000
 

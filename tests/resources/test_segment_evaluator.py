@@ -9,7 +9,8 @@ import pytest
 from versicolor.core.custom_data import DataFormat
 from versicolor.core.errors import Invalid
 from versicolor.core.segments import VisitorAttributes, matches
-from versicolor.core.segments.conditions import MATCHES_BY_FORMAT, parse
+from versicolor.core.segments.conditions import MATCHES_BY_FORMAT
+from versicolor.core.segments.tree import parse
 
 
 def one(condition: dict[str, Any]) -> dict[str, Any]:

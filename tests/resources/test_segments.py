@@ -62,6 +62,37 @@ EVERY_TYPE = {
 }
 
 
+# EVERY_TYPE as answers show it: Kameleoon's spelling, a condition id each (given in tree order).
+EVERY_TYPE_ANSWERED = {
+    "firstLevel": [
+        {
+            "conditions": [
+                {"id": 1, "targetingType": "PAGE_URL", "include": True, "matchType": "CONTAINS", "url": "/checkout"},
+                {"id": 2, "targetingType": "DEVICE_TYPE", "include": True, "device": ["PHONE", "TABLET"]},
+                {"id": 3, "targetingType": "BROWSER", "include": False, "browser": "INTERNET_EXPLORER"},
+            ],
+            "orOperators": [False, False],
+        },
+        {
+            "conditions": [
+                {"id": 4, "targetingType": "NEW_VISITORS", "include": True, "visitorType": "NEW"},
+                {"id": 5, "targetingType": "GEOLOCATION", "include": True, "country": ["FR", "BE"]},
+                {
+                    "id": 6,
+                    "targetingType": "CUSTOM_DATUM",
+                    "include": True,
+                    "customDataIndex": 0,
+                    "matchType": "GREATER",
+                    "value": 100,
+                },
+            ],
+            "orOperators": [True, False],
+        },
+    ],
+    "firstLevelOrOperators": [True],
+}
+
+
 async def _segment(
     client: httpx.AsyncClient, account: factories.TestAccount, site_id: int, **fields: Any
 ) -> dict[str, Any]:
@@ -94,7 +125,7 @@ async def test_every_targeting_type_round_trips(client: httpx.AsyncClient, facto
     segment = await _segment(
         client, account, site_id, name="Buyers", conditionsData=EVERY_TYPE, description="d", tags=["x"]
     )
-    assert segment["conditionsData"] == EVERY_TYPE
+    assert segment["conditionsData"] == EVERY_TYPE_ANSWERED
     assert segment["segmentType"] == "STANDARD" and segment["siteId"] == site_id and segment["tags"] == ["x"]
     assert segment["dateCreated"].endswith("Z")
     assert (await client.get(f"/segments/{segment['id']}", headers=account.headers)).json() == segment
@@ -135,7 +166,7 @@ MALFORMED: list[tuple[str, Any, str]] = [
     ("orOperators missing", _with(["firstLevel", 0, "orOperators"], ...), "conditionsData.firstLevel[0].orOperators"),
     (
         "firstLevelOrOperators too long",
-        _with(["firstLevelOrOperators"], [True, False]),
+        _with(["firstLevelOrOperators"], [True, False, True]),
         "conditionsData.firstLevelOrOperators",
     ),
     ("firstLevelOrOperators missing", _with(["firstLevelOrOperators"], ...), "conditionsData.firstLevelOrOperators"),
@@ -156,7 +187,12 @@ MALFORMED: list[tuple[str, Any, str]] = [
         _with([*G0C, 1, "matchType"], "CONTAINS"),
         "conditionsData.firstLevel[0].conditions[1].matchType",
     ),
-    ("page url without value", _with([*G0C, 0, "value"], ...), "conditionsData.firstLevel[0].conditions[0].value"),
+    ("page url without value", _with([*G0C, 0, "value"], ...), "conditionsData.firstLevel[0].conditions[0].url"),
+    (
+        "page url under both names",
+        _with([*G0C, 0, "url"], "/cart"),
+        "conditionsData.firstLevel[0].conditions[0].value",
+    ),
     ("page url empty", _with([*G0C, 0, "value"], ""), "conditionsData.firstLevel[0].conditions[0].value"),
     (
         "page url bad match type",
@@ -184,8 +220,8 @@ MALFORMED: list[tuple[str, Any, str]] = [
         "conditionsData.firstLevel[1].conditions[0].value",
     ),
     (
-        "lower-case country",
-        _with(["firstLevel", 1, "conditions", 1, "value"], ["fr"]),
+        "country code of three letters",
+        _with(["firstLevel", 1, "conditions", 1, "value"], ["FRA"]),
         "conditionsData.firstLevel[1].conditions[1].value",
     ),
     (
@@ -200,7 +236,7 @@ MALFORMED: list[tuple[str, Any, str]] = [
     ),
     (
         "custom datum index not an integer",
-        _with(["firstLevel", 1, "conditions", 2, "customDataIndex"], "0"),
+        _with(["firstLevel", 1, "conditions", 2, "customDataIndex"], "zero"),
         "conditionsData.firstLevel[1].conditions[2].customDataIndex",
     ),
     (
@@ -244,7 +280,7 @@ async def test_every_problem_of_a_tree_is_named_at_once(client: httpx.AsyncClien
         "conditionsData.firstLevel[0].conditions[0].value",
         "conditionsData.firstLevel[0].conditions[1].include",
     ]
-    assert "DESKTOP, TABLET or MOBILE" in answer.json()["message"]
+    assert "DESKTOP, TABLET or PHONE" in answer.json()["message"]
 
 
 async def test_targeting_types_are_listed_when_one_is_wrong(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -255,7 +291,7 @@ async def test_targeting_types_are_listed_when_one_is_wrong(client: httpx.AsyncC
         "/segments", json={"name": "s", "siteId": site_id, "conditionsData": tree}, headers=account.headers
     )
     message = answer.json()["message"]
-    for kind in ("PAGE_URL", "DEVICE_TYPE", "BROWSER", "NEW_VISITOR", "CUSTOM_DATUM", "COUNTRY"):
+    for kind in ("PAGE_URL", "DEVICE_TYPE", "BROWSER", "NEW_VISITORS", "CUSTOM_DATUM", "GEOLOCATION", "JS_CODE"):
         assert kind in message
 
 
@@ -307,7 +343,10 @@ async def test_patch_replaces_the_tree_whole_and_put_resets(client: httpx.AsyncC
     french = _tree({"targetingType": "COUNTRY", "include": True, "value": "FR"})
     patched = await client.patch(f"/segments/{segment['id']}", json={"conditionsData": french}, headers=account.headers)
     assert patched.status_code == 200, patched.text
-    assert patched.json()["conditionsData"] == french
+    # Condition 1 was the segment's first condition: a new one gets the next id, never a used one again.
+    assert patched.json()["conditionsData"] == _tree(
+        {"id": 2, "targetingType": "GEOLOCATION", "include": True, "country": "FR"}
+    )
     assert patched.json()["description"] == "phones" and patched.json()["tags"] == ["a"]
     null_tree = await client.patch(f"/segments/{segment['id']}", json={"conditionsData": None}, headers=account.headers)
     assert _fields_at_fault(null_tree) == ["conditionsData"]
@@ -315,7 +354,8 @@ async def test_patch_replaces_the_tree_whole_and_put_resets(client: httpx.AsyncC
         f"/segments/{segment['id']}", json={"conditionsData": {"firstLevel": []}}, headers=account.headers
     )
     assert _fields_at_fault(bad) == ["conditionsData.firstLevel"]
-    assert (await client.get(f"/segments/{segment['id']}", headers=account.headers)).json()["conditionsData"] == french
+    stored = (await client.get(f"/segments/{segment['id']}", headers=account.headers)).json()["conditionsData"]
+    assert stored == patched.json()["conditionsData"]
     replaced = await client.put(
         f"/segments/{segment['id']}", json={"name": "Phones", "conditionsData": _tree(MOBILE)}, headers=account.headers
     )

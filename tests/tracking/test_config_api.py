@@ -69,7 +69,13 @@ async def test_targeting_segments_come_with_their_conditions(client: httpx.Async
     config = (await client.get(made.config_path, headers=PAGE)).json()
     [segment] = config["segments"]
     assert config["experiments"][0]["targetingSegmentId"] == segment["id"]
-    assert segment["conditionsData"]["firstLevel"][0]["conditions"][0]["targetingType"] == "NEW_VISITOR"
+    # Served in Kameleoon's spelling, the one the page engine reads, whatever spelling it was written in.
+    assert segment["conditionsData"]["firstLevel"][0]["conditions"][0] == {
+        "id": 1,
+        "targetingType": "NEW_VISITORS",
+        "include": True,
+        "visitorType": "NEW",
+    }
 
 
 async def test_an_unchanged_configuration_answers_304(client: httpx.AsyncClient, live: Shop) -> None:

@@ -41,7 +41,7 @@ def test_each_type_reads_its_fields() -> None:
     visit, exposure, conversion = events
     assert (visit.type, visit.device_type, visit.browser, visit.country, visit.new_visitor) == (
         EventType.VISIT,
-        "MOBILE",
+        "PHONE",  # MOBILE, the earlier name, is stored in Kameleoon's spelling
         "SAFARI",
         "FR",
         True,
@@ -140,7 +140,7 @@ def test_a_body_over_the_byte_limit_is_refused() -> None:
         ({"timestamp": "yesterday"}, "timestamp", "ISO-8601"),
         ({"timestamp": True}, "timestamp", "milliseconds since the epoch"),
         ({"timestamp": -5}, "timestamp", "milliseconds since the epoch"),
-        ({"deviceType": "PHONE"}, "deviceType", "DESKTOP, MOBILE, TABLET"),
+        ({"deviceType": "WATCH"}, "deviceType", "DESKTOP, PHONE, TABLET"),
         ({"browser": "NETSCAPE"}, "browser", "CHROME"),
         ({"country": "FRA"}, "country", "two-letter"),
         ({"newVisitor": "yes"}, "newVisitor", "true or false"),

@@ -61,7 +61,7 @@ async def test_a_batch_is_stored_and_acknowledged(client: httpx.AsyncClient, liv
     async with runtime.sessions() as session:
         row = (await session.execute(select(TrackingVisit).where(TrackingVisit.site_id == live.site_id))).scalar_one()
         assert (row.device_type, row.browser, row.country, row.new_visitor, row.custom_data) == (
-            "MOBILE",
+            "PHONE",
             "SAFARI",
             "FR",
             True,

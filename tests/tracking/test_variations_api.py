@@ -90,6 +90,76 @@ async def test_targeting_segments_use_the_given_attributes(client: httpx.AsyncCl
     assert await variations_of(client, made, "anna") == {}
 
 
+async def test_kameleoon_spellings_and_the_newer_attributes_reach_the_segment(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    conditions = {
+        "firstLevel": [
+            {
+                "conditions": [
+                    {"targetingType": "DEVICE_TYPE", "include": True, "device": "PHONE"},
+                    {"targetingType": "OPERATING_SYSTEM", "include": True, "os": "ANDROID"},
+                    {"targetingType": "PAGE_TITLE", "include": True, "matchType": "CONTAINS", "title": "Cart"},
+                    {"targetingType": "VISITED_PAGES", "include": True, "matchType": "CONTAINS", "url": "/pricing"},
+                    {
+                        "targetingType": "COOKIE",
+                        "include": True,
+                        "name": "plan",
+                        "value": "gold",
+                        "nameMatchType": "CORRESPONDS_EXACTLY",
+                        "valueMatchType": "CORRESPONDS_EXACTLY",
+                    },
+                    {"targetingType": "DAY_OF_WEEK", "include": True, "day": "SATURDAY"},
+                ],
+                "orOperators": [False] * 5,
+            }
+        ],
+        "firstLevelOrOperators": [],
+    }
+    made = await shop(client, factory, segment=conditions)
+    visitor = {
+        "os": "ANDROID",
+        "pageTitle": "Your Cart",
+        "visitedPages": ["https://shop.example/", "https://shop.example/pricing"],
+        "cookies": json.dumps({"plan": "gold"}),
+        "localTime": "2030-06-01T10:00:00",
+    }
+    # MOBILE, the earlier name of a phone, is still understood.
+    assert await variations_of(client, made, "anna", deviceType="PHONE", **visitor) != {}
+    assert await variations_of(client, made, "anna", deviceType="MOBILE", **visitor) != {}
+    assert (
+        await variations_of(client, made, "anna", deviceType="PHONE", **{**visitor, "localTime": "2030-06-03T10:00:00"})
+        == {}
+    )
+    assert await variations_of(client, made, "anna", deviceType="TABLET", **visitor) == {}
+
+
+async def test_js_code_targeting_is_reported_as_page_only_never_guessed(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    conditions = {
+        "firstLevel": [
+            {
+                "conditions": [
+                    {"targetingType": "DEVICE_TYPE", "include": True, "device": "PHONE"},
+                    {"targetingType": "JS_CODE", "include": True, "jsCode": "return window.vip === true;"},
+                ],
+                "orOperators": [False],
+            }
+        ],
+        "firstLevelOrOperators": [],
+    }
+    made = await shop(client, factory, segment=conditions)
+    phone = await client.get(path(made, "anna"), params={"deviceType": "PHONE"}, headers=made.account.headers)
+    assert phone.status_code == 200
+    assert phone.json()["variations"] == []
+    assert [p["experimentId"] for p in phone.json()["pageOnly"]] == [made.experiment_id]
+    assert "JS_CODE" in phone.json()["pageOnly"][0]["reason"]
+    # Not a phone: the AND is false whatever the code says, so the server can decide (not in it).
+    desktop = await client.get(path(made, "anna"), params={"deviceType": "DESKTOP"}, headers=made.account.headers)
+    assert desktop.json() == {"siteCode": made.code, "visitorCode": "anna", "variations": [], "pageOnly": []}
+
+
 async def test_custom_data_attributes_reach_the_segment(client: httpx.AsyncClient, factory: Factory) -> None:
     account = await factory.account()
     site_probe = await shop(client, factory, account=account, activate=False, host="probe.example")
@@ -161,7 +231,11 @@ async def test_only_a_token_of_the_sites_account_may_ask(client: httpx.AsyncClie
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"deviceType": "PHONE"}, "deviceType"),
+        ({"deviceType": "WATCH"}, "deviceType"),
+        ({"os": "BEOS"}, "os"),
+        ({"cookies": "[1]"}, "cookies"),
+        ({"cookies": json.dumps({"a": 1})}, "cookies"),
+        ({"localTime": "tomorrow"}, "localTime"),
         ({"browser": "MOSAIC"}, "browser"),
         ({"country": "FRA"}, "country"),
         ({"newVisitor": "maybe"}, "newVisitor"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from versicolor.core.errors import Invalid, NotFound
 
@@ -74,3 +75,30 @@ def check_ids(kind: str, object_ids: Iterable[int]) -> None:
     """`check_id` for each of several ids, in order: the first that no object can have is the 404."""
     for object_id in object_ids:
         check_id(kind, object_id)
+
+
+def check_unchanged(kind: str, echoed: Iterable[tuple[str, object, object]]) -> None:
+    """Refuse a read-only field sent back with a value other than the object's (a 400 naming it).
+
+    `echoed` holds (field, given, current); a field not sent (None) is fine. Timestamps are compared to the
+    millisecond, the precision answers show them with, and a timestamp without a zone is read as UTC.
+    """
+    for field_name, given, current in echoed:
+        if given is None:
+            continue
+        if isinstance(given, datetime) and isinstance(current, datetime):
+            if _to_millisecond(given) == _to_millisecond(current):
+                continue
+        elif given == current:
+            continue
+        shown = current.isoformat() if isinstance(current, datetime) else repr(current)
+        raise Invalid.field(field_name, f"is read-only: this {kind} has {shown}; send it unchanged or leave it out")
+
+
+def _to_millisecond(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    try:
+        aware = aware.astimezone(UTC)
+    except OverflowError:
+        return aware
+    return aware.replace(microsecond=aware.microsecond // 1000 * 1000)

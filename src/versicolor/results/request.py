@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from versicolor.core.errors import Detail, Invalid
 from versicolor.core.resources import MAX_ID
+from versicolor.core.segments import vocabulary
 from versicolor.tracking import events as tracked
 
 MAX_GOALS = 50
@@ -301,6 +302,8 @@ def _filter_value(kind: Attribute, value: str | bool) -> str | None:
     if isinstance(value, bool):
         return None
     word = value.strip().upper()
+    if kind is Attribute.DEVICE_TYPE:
+        word = vocabulary.device_type(word) or word  # MOBILE, the earlier name, is PHONE
     if kind is Attribute.COUNTRY:
         return word if len(word) == 2 and word.isalpha() and word.isascii() else None
     return word if word in _VOCABULARY[kind] else None

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from versicolor.core.experiments import deviations as split
 from versicolor.core.experiments import experiments as experiment_service
 from versicolor.core.experiments.lifecycle import Status
+from versicolor.core.segments.service import conditions_of
 from versicolor.db.models import Experiment, Goal, Segment, Variation
 from versicolor.tracking import sites
 from versicolor.tracking.assignment import ORIGIN_KEY, SEED
@@ -130,7 +131,7 @@ async def content_of(*, session: AsyncSession, site: SiteRef) -> dict[str, Any]:
         "assignment": ASSIGNMENT,
         "experiments": [_experiment(e, variations.get(e.id, []), goal_ids.get(e.id, [])) for e in experiments],
         "goals": [_goal(g) for g in goals],
-        "segments": [{"id": s.id, "name": s.name, "conditionsData": s.conditions_data} for s in segments],
+        "segments": [{"id": s.id, "name": s.name, "conditionsData": conditions_of(s)} for s in segments],
     }
 
 

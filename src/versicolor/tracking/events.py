@@ -17,7 +17,9 @@ from enum import StrEnum
 from typing import Any
 
 from versicolor.core.errors import Detail, Invalid
-from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX, Browser, DeviceType
+from versicolor.core.segments import vocabulary
+from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX
+from versicolor.core.segments.vocabulary import Browser, DeviceType
 from versicolor.db.models.tracking import EVENT_ID_LENGTH, VISIT_ID_LENGTH, VISITOR_CODE_LENGTH
 
 MAX_EVENTS = 5_000
@@ -47,6 +49,8 @@ class EventType(StrEnum):
 # The values segments target, so that what is recorded can be broken down and filtered by the same names.
 DEVICE_TYPES = frozenset(d.value for d in DeviceType)
 BROWSERS = frozenset(b.value for b in Browser)
+# Earlier or other spellings events may carry, stored as the value they stand for.
+_ALIASES = {**vocabulary.VALUE_ALIASES[DeviceType], **vocabulary.VALUE_ALIASES[Browser]}
 
 _COMMON_FIELDS = frozenset(
     {
@@ -377,10 +381,13 @@ def _member(item: Mapping[str, Any], name: str, allowed: frozenset[str], found: 
     value = item.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or value not in allowed:
-        found.append((name, f"must be one of {', '.join(sorted(allowed))} (got {_show(value)})"))
-        return None
-    return value
+    if isinstance(value, str):
+        if value in allowed:
+            return value
+        if _ALIASES.get(value) in allowed:
+            return _ALIASES[value]
+    found.append((name, f"must be one of {', '.join(sorted(allowed))} (got {_show(value)})"))
+    return None
 
 
 def _country(value: Any, found: list[tuple[str, str]]) -> str | None:

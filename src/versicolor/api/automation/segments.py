@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
@@ -29,6 +30,9 @@ SEGMENT_FIELDS = Fields(
         "siteId": Segment.site_id,
         "segmentType": Choice(Segment.segment_type, [t.value for t in SegmentType]),
         "description": Segment.description,
+        "audienceTracking": Segment.audience_tracking,
+        "audienceTrackingEditable": Segment.audience_tracking_editable,
+        "isFavorite": Segment.is_favorite,
         "dateCreated": Segment.date_created,
         "dateModified": Segment.date_modified,
     },
@@ -40,7 +44,7 @@ SegmentSearch = Annotated[ListQuery, Depends(listing.search_body(SEGMENT_FIELDS)
 _CONDITIONS_HELP = (
     '{"firstLevel": [{"conditions": [{"targetingType", "include", ...}], "orOperators": [bool]}], '
     '"firstLevelOrOperators": [bool]}; true joins neighbours with OR, false with AND (AND binds tighter). '
-    "Targeting types and their fields: see docs/resources.md."
+    "Targeting types and their fields: see docs/segments.md."
 )
 
 
@@ -55,8 +59,30 @@ class SegmentOut(CamelOut):
     description: str | None
     tags: list[str]
     conditions_data: dict[str, Any]
+    audience_tracking: bool
+    audience_tracking_editable: bool
+    is_favorite: bool
     date_created: Timestamp
     date_modified: Timestamp
+
+    @classmethod
+    def of(cls, segment: Segment) -> SegmentOut:
+        """The rendering of one segment (its tree in Kameleoon's spelling, every condition with its id)."""
+        return cls(
+            id=segment.id,
+            name=segment.name,
+            key=segment.key,
+            site_id=segment.site_id,
+            segment_type=segment.segment_type,
+            description=segment.description,
+            tags=segment.tags,
+            conditions_data=segments.conditions_of(segment),
+            audience_tracking=segment.audience_tracking,
+            audience_tracking_editable=segment.audience_tracking_editable,
+            is_favorite=segment.is_favorite,
+            date_created=segment.date_created,
+            date_modified=segment.date_modified,
+        )
 
 
 class _SegmentBody(CamelIn):
@@ -71,6 +97,21 @@ class _SegmentBody(CamelIn):
         default=None,
         description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
     )
+    audience_tracking: bool = False
+    audience_tracking_editable: bool = False
+    is_favorite: bool = False
+
+
+class _ReadOnlyEcho(CamelIn):
+    """Read-only fields a client may send back as it got them (GET, edit, PUT): checked, or ignored."""
+
+    id: Id | None = None
+    date_created: datetime | None = None
+    date_modified: datetime | None = Field(default=None, description="ignored: it changes with every write")
+
+    def echo(self) -> dict[str, object]:
+        """The echoed fields the core checks."""
+        return {"id": self.id, "dateCreated": self.date_created}
 
 
 class SegmentCreate(_SegmentBody):
@@ -79,13 +120,13 @@ class SegmentCreate(_SegmentBody):
     site_id: Id
 
 
-class SegmentReplace(_SegmentBody):
+class SegmentReplace(_SegmentBody, _ReadOnlyEcho):
     """The body of `PUT /segments/{id}`: the whole segment; a field left out takes its default."""
 
     site_id: Id | None = Field(default=None, description="may be given, but must be the segment's site")
 
 
-class SegmentUpdate(CamelIn):
+class SegmentUpdate(_ReadOnlyEcho):
     """The body of `PATCH /segments/{id}`: only the named fields change (the conditions tree whole)."""
 
     name: str | None = None
@@ -98,12 +139,17 @@ class SegmentUpdate(CamelIn):
         default=None,
         description="a stable name of your choice (a-z, 0-9, . _ -), unique per site; a PUT without it keeps it",
     )
+    audience_tracking: bool | None = None
+    audience_tracking_editable: bool | None = None
+    is_favorite: bool | None = None
 
 
 def _fields(body: _SegmentBody | SegmentUpdate) -> SegmentFields:
     # The schemas' field names are SegmentFields' keys; the core checks every value again. The free-form tree
     # goes to it as parsed: serializing it again would fail (500) on a value nested past pydantic's 255 levels.
-    fields = body.model_dump(mode="json", exclude_unset=True, exclude={"site_id", "conditions_data"})
+    fields = body.model_dump(
+        mode="json", exclude_unset=True, exclude={"site_id", "conditions_data", "id", "date_created", "date_modified"}
+    )
     if "conditions_data" in body.model_fields_set:
         fields["conditions_data"] = body.conditions_data
     return cast(SegmentFields, fields)
@@ -114,7 +160,7 @@ async def _answer(
 ) -> list[SegmentOut]:
     page = await querying.fetch(session=session, statement=segments.scoped(caller), query=query)
     listing.set_headers(request, response, page)
-    return [SegmentOut.model_validate(segment) for segment in page.items]
+    return [SegmentOut.of(segment) for segment in page.items]
 
 
 @router.get("")
@@ -137,31 +183,56 @@ async def search_segments(
 async def create_segment(body: SegmentCreate, session: DbSession, caller: Caller) -> SegmentOut:
     """Create a segment on one of the account's sites."""
     segment = await segments.create(session=session, principal=caller, site_id=body.site_id, fields=_fields(body))
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
 
 
 @router.get("/{segment_id}")
 async def get_segment(segment_id: Id, session: DbSession, caller: Caller) -> SegmentOut:
     """A segment by id."""
-    return SegmentOut.model_validate(await segments.get(session=session, principal=caller, segment_id=segment_id))
+    return SegmentOut.of(await segments.get(session=session, principal=caller, segment_id=segment_id))
 
 
 @router.put("/{segment_id}")
 async def replace_segment(segment_id: Id, body: SegmentReplace, session: DbSession, caller: Caller) -> SegmentOut:
     """Replace a segment: every field takes the body's value, or its default when left out."""
     segment = await segments.replace(
-        session=session, principal=caller, segment_id=segment_id, fields=_fields(body), site_id=body.site_id
+        session=session,
+        principal=caller,
+        segment_id=segment_id,
+        fields=_fields(body),
+        site_id=body.site_id,
+        echo=body.echo(),
     )
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
 
 
 @router.patch("/{segment_id}")
 async def update_segment(segment_id: Id, body: SegmentUpdate, session: DbSession, caller: Caller) -> SegmentOut:
     """Change the named fields of a segment."""
     segment = await segments.update(
-        session=session, principal=caller, segment_id=segment_id, changes=_fields(body), site_id=body.site_id
+        session=session,
+        principal=caller,
+        segment_id=segment_id,
+        changes=_fields(body),
+        site_id=body.site_id,
+        echo=body.echo(),
     )
-    return SegmentOut.model_validate(segment)
+    return SegmentOut.of(segment)
+
+
+@router.put("/{segment_id}/conditions/{condition_id}")
+async def replace_condition(
+    segment_id: Id,
+    condition_id: Id,
+    session: DbSession,
+    caller: Caller,
+    condition: Annotated[dict[str, Any], Body(description="one condition, as in conditionsData")],
+) -> SegmentOut:
+    """Replace one condition of the segment's tree; it keeps its place and its id. Answers the whole segment."""
+    segment = await segments.update_condition(
+        session=session, principal=caller, segment_id=segment_id, condition_id=condition_id, condition=condition
+    )
+    return SegmentOut.of(segment)
 
 
 @router.delete("/{segment_id}", status_code=204)

@@ -1,10 +1,11 @@
 """Segments: named sets of a site's visitors, described by a conditions tree that the evaluator tests."""
 
-from versicolor.core.segments.evaluator import VisitorAttributes, matches
+from versicolor.core.segments.evaluator import PageOnly, evaluate, matches
 from versicolor.core.segments.service import (
     DEFAULTS,
     SegmentFields,
     SegmentType,
+    conditions_of,
     create,
     custom_datum_conditions_suit,
     delete,
@@ -13,22 +14,28 @@ from versicolor.core.segments.service import (
     replace,
     scoped,
     update,
+    update_condition,
     using_custom_datum,
 )
+from versicolor.core.segments.visitor import VisitorAttributes
 
 __all__ = [
     "DEFAULTS",
+    "PageOnly",
     "SegmentFields",
     "SegmentType",
     "VisitorAttributes",
+    "conditions_of",
     "create",
     "custom_datum_conditions_suit",
     "delete",
     "describe",
+    "evaluate",
     "get",
     "matches",
     "replace",
     "scoped",
     "update",
+    "update_condition",
     "using_custom_datum",
 ]

@@ -1,61 +1,22 @@
-"""A segment's conditions tree: the targeting types, the shape each condition takes, and their validation.
+"""Each targeting type's condition: what it tests about a visitor, once read and checked (core.segments.reading).
 
-The tree (docs/resources.md) is `{"firstLevel": [group, ...], "firstLevelOrOperators": [bool, ...]}`, a group is
-`{"conditions": [condition, ...], "orOperators": [bool, ...]}`. Between two neighbours, `true` means OR and
-`false` means AND; AND binds tighter than OR, as in ordinary boolean algebra.
+A condition's `holds` says whether its test is true for the visitor, before `include` is applied; None when it
+cannot be told here (a JS_CODE condition runs in the page only).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
 
-from versicolor.core.errors import Detail, Invalid
-from versicolor.core.segments.matching import TextMatch, allowed
+from versicolor.core.segments import vocabulary
+from versicolor.core.segments.matching import TextMatch
+from versicolor.core.segments.visitor import CustomValue, Scalar, VisitorAttributes
 
-# Bounds that keep one segment cheap to store and to evaluate for every page view.
-MAX_GROUPS = 50
-MAX_CONDITIONS_PER_GROUP = 50
-MAX_VALUES = 300
 MAX_CUSTOM_DATA_INDEX = 999
-
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-
-
-class TargetingType(StrEnum):
-    """What a condition looks at."""
-
-    PAGE_URL = "PAGE_URL"
-    DEVICE_TYPE = "DEVICE_TYPE"
-    BROWSER = "BROWSER"
-    NEW_VISITOR = "NEW_VISITOR"
-    CUSTOM_DATUM = "CUSTOM_DATUM"
-    COUNTRY = "COUNTRY"
-
-
-class DeviceType(StrEnum):
-    """The kinds of device a visitor may use."""
-
-    DESKTOP = "DESKTOP"
-    TABLET = "TABLET"
-    MOBILE = "MOBILE"
-
-
-class Browser(StrEnum):
-    """The browsers a visitor may use; everything else is OTHER."""
-
-    CHROME = "CHROME"
-    FIREFOX = "FIREFOX"
-    SAFARI = "SAFARI"
-    EDGE = "EDGE"
-    OPERA = "OPERA"
-    SAMSUNG_INTERNET = "SAMSUNG_INTERNET"
-    INTERNET_EXPLORER = "INTERNET_EXPLORER"
-    OTHER = "OTHER"
 
 
 class CustomDatumMatch(StrEnum):
@@ -103,6 +64,72 @@ class PageUrl:
     include: bool
     match: TextMatch
 
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the page's URL matches."""
+        return v.page_url is not None and self.match.test(v.page_url)
+
+
+@dataclass(frozen=True)
+class PageTitle:
+    """The title of the page the visitor is on matches a pattern."""
+
+    include: bool
+    match: TextMatch
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the page's title matches."""
+        return v.page_title is not None and self.match.test(v.page_title)
+
+
+@dataclass(frozen=True)
+class LandingPage:
+    """The first page of the visitor's visit matches a pattern."""
+
+    include: bool
+    match: TextMatch
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the landing page's URL matches."""
+        return v.landing_page_url is not None and self.match.test(v.landing_page_url)
+
+
+@dataclass(frozen=True)
+class PreviousPage:
+    """The page the visitor saw before this one matches a pattern."""
+
+    include: bool
+    match: TextMatch
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the previous page's URL matches."""
+        return v.previous_page_url is not None and self.match.test(v.previous_page_url)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The referrer of the visit (the page that sent the visitor here) matches a pattern."""
+
+    include: bool
+    match: TextMatch
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the referrer matches."""
+        return v.referrer is not None and self.match.test(v.referrer)
+
+
+@dataclass(frozen=True)
+class VisitedPages:
+    """Some page the visitor has visited on the site matches a pattern."""
+
+    include: bool
+    match: TextMatch
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether any visited page's URL matches."""
+        if v.visited_pages is None:
+            return False
+        return any(self.match.test(page) for page in v.visited_pages)
+
 
 @dataclass(frozen=True)
 class DeviceTypeIn:
@@ -110,6 +137,10 @@ class DeviceTypeIn:
 
     include: bool
     values: frozenset[str]
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's device is one of the values."""
+        return vocabulary.device_type(v.device_type) in self.values
 
 
 @dataclass(frozen=True)
@@ -119,20 +150,51 @@ class BrowserIn:
     include: bool
     values: frozenset[str]
 
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's browser is one of the values."""
+        return v.browser in self.values
+
 
 @dataclass(frozen=True)
-class CountryIn:
-    """The visitor's country (ISO 3166-1 alpha-2) is one of these."""
+class OperatingSystemIn:
+    """The visitor's operating system is one of these."""
 
     include: bool
     values: frozenset[str]
 
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's operating system is one of the values."""
+        return v.os in self.values
+
 
 @dataclass(frozen=True)
-class NewVisitor:
-    """The visitor has never been seen before this visit (`include: false`: a returning visitor)."""
+class Geolocation:
+    """The visitor is in one of these countries (ISO 3166-1 alpha-2), and in the region and city when given."""
 
     include: bool
+    countries: frozenset[str]
+    region: str | None = None
+    city: str | None = None
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's country, region and city agree (region and city ignoring case)."""
+        if v.country is None or v.country.upper() not in self.countries:
+            return False
+        if self.region is not None and (v.region is None or v.region.casefold() != self.region):
+            return False
+        return self.city is None or (v.city is not None and v.city.casefold() == self.city)
+
+
+@dataclass(frozen=True)
+class NewVisitors:
+    """The visitor is on their first visit (NEW), or has been seen on an earlier one (RETURNING)."""
+
+    include: bool
+    new: bool
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor is of that kind (unknown: neither)."""
+        return v.new_visitor is self.new
 
 
 @dataclass(frozen=True)
@@ -145,255 +207,155 @@ class CustomDatum:
     value: str | float | None = None
     text: TextMatch | None = None
 
-
-Condition = PageUrl | DeviceTypeIn | BrowserIn | CountryIn | NewVisitor | CustomDatum
-
-
-_Term = TypeVar("_Term")
-
-
-def and_runs(terms: Sequence[_Term], or_operators: Sequence[bool]) -> tuple[tuple[_Term, ...], ...]:
-    """The terms split at each OR: AND binds tighter, so the whole holds when every term of some run does."""
-    runs: list[list[_Term]] = [[]]
-    for position, term in enumerate(terms):
-        if position > 0 and or_operators[position - 1]:
-            runs.append([])
-        runs[-1].append(term)
-    return tuple(tuple(run) for run in runs)
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's value compares as asked."""
+        return _custom_datum_holds(self, v.custom_data.get(self.index))
 
 
 @dataclass(frozen=True)
-class Group:
-    """Conditions joined by AND/OR operators (`or_operators[i]` joins conditions i and i+1)."""
+class JsCode:
+    """A JavaScript function body that the page runs; the visitor matches when it returns a truthy value."""
 
-    conditions: tuple[Condition, ...]
-    or_operators: tuple[bool, ...]
-    # Worked out once, so that evaluating a visitor only walks them.
-    runs: tuple[tuple[Condition, ...], ...] = field(init=False, compare=False, repr=False)
+    include: bool
+    code: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "runs", and_runs(self.conditions, self.or_operators))
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Never known outside the page."""
+        return None
 
 
 @dataclass(frozen=True)
-class Conditions:
-    """A whole, validated conditions tree."""
+class Cookie:
+    """The visitor has a cookie whose name matches, with a value that matches (when a value is given)."""
 
-    groups: tuple[Group, ...]
-    or_operators: tuple[bool, ...]
-    runs: tuple[tuple[Group, ...], ...] = field(init=False, compare=False, repr=False)
+    include: bool
+    name: TextMatch
+    value: TextMatch | None = None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "runs", and_runs(self.groups, self.or_operators))
-
-    def custom_data_indexes(self) -> frozenset[int]:
-        """The custom data indexes the tree refers to."""
-        return frozenset(c.index for g in self.groups for c in g.conditions if isinstance(c, CustomDatum))
-
-    def custom_datum_conditions(self) -> list[tuple[str, CustomDatum]]:
-        """Every CUSTOM_DATUM condition with the path of its field in the tree."""
-        return [
-            (f"firstLevel[{g}].conditions[{c}]", condition)
-            for g, group in enumerate(self.groups)
-            for c, condition in enumerate(group.conditions)
-            if isinstance(condition, CustomDatum)
-        ]
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether some cookie's name (and value) match."""
+        if v.cookies is None:
+            return False
+        for name, value in v.cookies.items():
+            if self.name.test(name) and (self.value is None or self.value.test(value)):
+                return True
+        return False
 
 
-class _Problems:
-    """Collects every problem of a tree so that one answer names them all."""
+@dataclass(frozen=True)
+class DayOfWeek:
+    """It is one of these days on the visitor's clock (0 is Monday)."""
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.details: list[Detail] = []
+    include: bool
+    days: frozenset[int]
 
-    def add(self, path: str, message: str) -> None:
-        self.details.append(Detail(f"{self.root}.{path}" if path else self.root, message))
-
-    def absorb(self, error: Invalid, path: str) -> None:
-        for detail in error.details:
-            self.add(f"{path}.{detail.field}", detail.message)
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's local day is one of them."""
+        return v.local_time is not None and v.local_time.weekday() in self.days
 
 
-def parse(data: object, *, root: str = "conditionsData") -> Conditions:
-    """The validated tree of `data`; raises Invalid naming every field at fault (paths start with `root`)."""
-    problems = _Problems(root)
-    conditions = _parse_tree(data, problems)
-    if problems.details or conditions is None:
-        message = "; ".join(f"{d.field}: {d.message}" for d in problems.details)
-        raise Invalid(message, details=problems.details)
-    return conditions
+@dataclass(frozen=True)
+class HourMinuteRange:
+    """The visitor's clock shows a time from `start` up to (not including) `end`, in minutes after midnight.
+
+    A range whose end is before its start runs past midnight (22:00 to 06:00).
+    """
+
+    include: bool
+    start: int
+    end: int
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether the visitor's local time of day is in the range."""
+        if v.local_time is None:
+            return False
+        minute = v.local_time.hour * 60 + v.local_time.minute
+        if self.start < self.end:
+            return self.start <= minute < self.end
+        return minute >= self.start or minute < self.end
 
 
-def _parse_tree(data: object, problems: _Problems) -> Conditions | None:
-    if not isinstance(data, Mapping):
-        problems.add("", "must be an object with firstLevel and firstLevelOrOperators")
-        return None
-    _refuse_unknown(data, {"firstLevel", "firstLevelOrOperators"}, "", problems)
-    raw_groups = data.get("firstLevel")
-    if not isinstance(raw_groups, list) or not raw_groups:
-        problems.add("firstLevel", "must be a non-empty array of condition groups")
-        return None
-    if len(raw_groups) > MAX_GROUPS:
-        problems.add("firstLevel", f"must hold at most {MAX_GROUPS} groups")
-        return None
-    groups = [_parse_group(raw, f"firstLevel[{i}]", problems) for i, raw in enumerate(raw_groups)]
-    operators = _parse_operators(
-        data.get("firstLevelOrOperators"), len(raw_groups), "firstLevelOrOperators", "groups", problems
-    )
-    if problems.details:
-        return None
-    return Conditions(groups=tuple(g for g in groups if g is not None), or_operators=operators)
+@dataclass(frozen=True)
+class TimeRange:
+    """The moment of the decision is from `start` up to (not including) `end`; either may be open."""
+
+    include: bool
+    start: datetime | None
+    end: datetime | None
+
+    def holds(self, v: VisitorAttributes) -> bool | None:
+        """Whether now is in the period."""
+        if v.now is None:
+            return False
+        return (self.start is None or v.now >= self.start) and (self.end is None or v.now < self.end)
 
 
-def _parse_group(data: object, path: str, problems: _Problems) -> Group | None:
-    if not isinstance(data, Mapping):
-        problems.add(path, "must be an object with conditions and orOperators")
-        return None
-    _refuse_unknown(data, {"conditions", "orOperators"}, path, problems)
-    raw_conditions = data.get("conditions")
-    if not isinstance(raw_conditions, list) or not raw_conditions:
-        problems.add(f"{path}.conditions", "must be a non-empty array of conditions")
-        return None
-    if len(raw_conditions) > MAX_CONDITIONS_PER_GROUP:
-        problems.add(f"{path}.conditions", f"must hold at most {MAX_CONDITIONS_PER_GROUP} conditions")
-        return None
-    conditions = [_parse_condition(raw, f"{path}.conditions[{i}]", problems) for i, raw in enumerate(raw_conditions)]
-    operators = _parse_operators(
-        data.get("orOperators"), len(raw_conditions), f"{path}.orOperators", "conditions", problems
-    )
-    parsed = tuple(c for c in conditions if c is not None)
-    if len(parsed) != len(conditions) or len(operators) != len(parsed) - 1:
-        return None  # the problems are recorded; parse() raises them all
-    return Group(parsed, operators)
+Condition = (
+    PageUrl
+    | PageTitle
+    | LandingPage
+    | PreviousPage
+    | Origin
+    | VisitedPages
+    | DeviceTypeIn
+    | BrowserIn
+    | OperatingSystemIn
+    | Geolocation
+    | NewVisitors
+    | CustomDatum
+    | JsCode
+    | Cookie
+    | DayOfWeek
+    | HourMinuteRange
+    | TimeRange
+)
 
 
-def _parse_operators(data: object, count: int, path: str, what: str, problems: _Problems) -> tuple[bool, ...]:
-    # Omitting the operators is fine where there is nothing to join.
-    if data is None and count == 1:
-        return ()
-    expected = f"must be an array of {count - 1} booleans (one between each two {what}; true = OR, false = AND)"
-    if not isinstance(data, list) or len(data) != count - 1 or not all(isinstance(v, bool) for v in data):
-        problems.add(path, expected)
-        return ()
-    return tuple(data)
-
-
-def _refuse_unknown(data: Mapping[str, Any], known: set[str], path: str, problems: _Problems) -> None:
-    for key in data:
-        if key not in known:
-            where = f"{path}.{key}" if path else str(key)
-            problems.add(where, f"is not a known field here (known: {', '.join(sorted(known))})")
-
-
-_COMMON_FIELDS = {"targetingType", "include"}
-
-
-def _parse_condition(data: object, path: str, problems: _Problems) -> Condition | None:
-    if not isinstance(data, Mapping):
-        problems.add(path, "must be an object with targetingType, include and the type's fields")
-        return None
-    kind = data.get("targetingType")
-    if kind is None or kind not in TargetingType.__members__:
-        got = "is required" if kind is None else f"must not be {kind!r}"
-        problems.add(f"{path}.targetingType", f"{got}; it must be {allowed(TargetingType)}")
-        return None
-    parser, fields = _PARSERS[TargetingType(kind)]
-    _refuse_unknown(data, _COMMON_FIELDS | fields, path, problems)
-    include = data.get("include", True)
-    if not isinstance(include, bool):
-        problems.add(f"{path}.include", f"must be true or false, not {include!r}")
-        return None
-    try:
-        return parser(data, include)
-    except Invalid as error:
-        problems.absorb(error, path)
-        return None
-
-
-def _one_or_more(value: object, field: str, check: Callable[[str], str | None]) -> frozenset[str]:
-    values = [value] if isinstance(value, str) else value
+def _custom_datum_holds(condition: CustomDatum, value: CustomValue | None) -> bool:
+    if condition.match_type is CustomDatumMatch.DEFINED:
+        return value is not None and value != "" and not (isinstance(value, Sequence | Mapping) and not value)
     if value is None:
-        raise Invalid.field(field, "is required (a string or an array of strings)")
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        raise Invalid.field(field, "must be a string or a non-empty array of strings")
-    if len(values) > MAX_VALUES:
-        raise Invalid.field(field, f"must hold at most {MAX_VALUES} values")
-    for item in values:
-        problem = check(item)
-        if problem:
-            raise Invalid.field(field, problem)
-    return frozenset(values)
+        return False
+    # A LIST holds when any of its values does; a COUNT_LIST is tested on its values (the keys).
+    if isinstance(value, Mapping):
+        return any(_scalar_holds(condition, item) for item in value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return any(_scalar_holds(condition, item) for item in value)
+    return _scalar_holds(condition, value)
 
 
-def _member_of(kind: type[StrEnum]) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        return None if value in kind.__members__ else f"{value!r} is not {allowed(kind)}"
+def _scalar_holds(condition: CustomDatum, value: Scalar) -> bool:
+    kind = condition.match_type
+    if kind is CustomDatumMatch.TRUE:
+        return value is True
+    if kind is CustomDatumMatch.FALSE:
+        return value is False
+    if condition.text is not None:
+        return isinstance(value, str) and condition.text.test(value)
+    number = _number(value)
+    if number is None or not isinstance(condition.value, float):
+        return False
+    return _COMPARISONS[kind](number, condition.value)
 
-    return check
 
-
-def _country_code(value: str) -> str | None:
-    if _COUNTRY_CODE.match(value):
+def _number(value: Scalar) -> float | None:
+    # Pages often report numbers as strings ("42"); a value that is no finite number compares with nothing.
+    if isinstance(value, bool):
         return None
-    return f"{value!r} is not an ISO 3166-1 alpha-2 country code in upper case, like FR or US"
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    return number if math.isfinite(number) else None
 
 
-def _page_url(data: Mapping[str, Any], include: bool) -> Condition:
-    match = TextMatch.of(data.get("matchType"), data.get("value"), type_field="matchType", pattern_field="value")
-    return PageUrl(include, match)
-
-
-def _device_type(data: Mapping[str, Any], include: bool) -> Condition:
-    return DeviceTypeIn(include, _one_or_more(data.get("value"), "value", _member_of(DeviceType)))
-
-
-def _browser(data: Mapping[str, Any], include: bool) -> Condition:
-    return BrowserIn(include, _one_or_more(data.get("value"), "value", _member_of(Browser)))
-
-
-def _country(data: Mapping[str, Any], include: bool) -> Condition:
-    return CountryIn(include, _one_or_more(data.get("value"), "value", _country_code))
-
-
-def _new_visitor(data: Mapping[str, Any], include: bool) -> Condition:
-    return NewVisitor(include)
-
-
-def _custom_datum(data: Mapping[str, Any], include: bool) -> Condition:
-    index = data.get("customDataIndex")
-    if index is None:
-        raise Invalid.field("customDataIndex", "is required: the index of one of the site's custom data")
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= MAX_CUSTOM_DATA_INDEX:
-        raise Invalid.field("customDataIndex", f"must be an integer from 0 to {MAX_CUSTOM_DATA_INDEX}")
-    raw_match = data.get("matchType")
-    if raw_match is None or raw_match not in CustomDatumMatch.__members__:
-        got = "is required" if raw_match is None else f"must not be {raw_match!r}"
-        raise Invalid.field("matchType", f"{got}; it must be {allowed(CustomDatumMatch)}")
-    match_type = CustomDatumMatch(raw_match)
-    value = data.get("value")
-    if match_type in TEXT_MATCHES:
-        text = TextMatch.of(match_type.value, value, type_field="matchType", pattern_field="value")
-        return CustomDatum(include, index, match_type, text.pattern, text)
-    if match_type in NUMBER_MATCHES:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise Invalid.field("value", f"must be a number to compare with {match_type}")
-        return CustomDatum(include, index, match_type, float(value))
-    if value is not None:
-        raise Invalid.field("value", f"must be left out with {match_type}")
-    return CustomDatum(include, index, match_type)
-
-
-_Parser = Callable[[Mapping[str, Any], bool], Condition]
-
-# Each targeting type: how to read a condition of it, and the fields it takes beside targetingType and include.
-_PARSERS: Mapping[TargetingType, tuple[_Parser, set[str]]] = {
-    TargetingType.PAGE_URL: (_page_url, {"matchType", "value"}),
-    TargetingType.DEVICE_TYPE: (_device_type, {"value"}),
-    TargetingType.BROWSER: (_browser, {"value"}),
-    TargetingType.COUNTRY: (_country, {"value"}),
-    TargetingType.NEW_VISITOR: (_new_visitor, set()),
-    TargetingType.CUSTOM_DATUM: (_custom_datum, {"customDataIndex", "matchType", "value"}),
+_COMPARISONS: Mapping[CustomDatumMatch, Callable[[float, float], bool]] = {
+    CustomDatumMatch.EQUAL: lambda a, b: a == b,
+    CustomDatumMatch.LESS: lambda a, b: a < b,
+    CustomDatumMatch.LESS_OR_EQUAL: lambda a, b: a <= b,
+    CustomDatumMatch.GREATER: lambda a, b: a > b,
+    CustomDatumMatch.GREATER_OR_EQUAL: lambda a, b: a >= b,
 }
-
-assert set(_PARSERS) == set(TargetingType), "every targeting type needs a parser"

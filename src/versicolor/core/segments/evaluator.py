@@ -2,134 +2,66 @@
 
 A condition whose attribute is unknown for the visitor (no country resolved, no value for a custom datum)
 does not hold; `include: false` turns that into a match, as "not in France" holds for an unknown country.
+
+A JS_CODE condition runs in the page only. Here it is neither true nor false but unknown, and the logic is
+three-valued (Kleene's): `unknown AND false` is false, `unknown OR true` is true, anything else with an
+unknown in it is unknown. `evaluate` answers None when the unknown decides; the caller must then say it cannot
+decide rather than guess.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
 
-from versicolor.core.segments.conditions import (
-    BrowserIn,
-    Conditions,
-    CountryIn,
-    CustomDatum,
-    CustomDatumMatch,
-    DeviceTypeIn,
-    Group,
-    NewVisitor,
-    PageUrl,
-    parse,
-)
-
-# A custom datum's value as a page reports it: one value, a LIST of values, or a COUNT_LIST (value -> count).
-Scalar = str | int | float | bool
-CustomValue = Scalar | Sequence[Scalar] | Mapping[str, int]
+from versicolor.core.segments.tree import Conditions, Group, parse
+from versicolor.core.segments.visitor import VisitorAttributes
 
 
-@dataclass(frozen=True)
-class VisitorAttributes:
-    """What is known about a visitor at the moment of the decision; None means unknown."""
-
-    page_url: str | None = None
-    device_type: str | None = None
-    browser: str | None = None
-    country: str | None = None
-    new_visitor: bool | None = None
-    # Keyed by the custom datum's index on the site.
-    custom_data: Mapping[int, CustomValue] = field(default_factory=dict)
+class PageOnly(Exception):
+    """The segment's answer depends on a condition only the page can evaluate (JS_CODE)."""
 
 
-def matches(conditions: Conditions | Mapping[str, object], visitor: VisitorAttributes) -> bool:
-    """Whether `visitor` belongs to the segment the conditions describe (a stored tree is validated first)."""
+def evaluate(conditions: Conditions | Mapping[str, object], visitor: VisitorAttributes) -> bool | None:
+    """Whether `visitor` belongs to the segment; None when a page-only condition decides it."""
     tree = conditions if isinstance(conditions, Conditions) else parse(conditions)
     # Both levels are ORs of AND-runs (AND binds tighter); each loop stops at the first answer. Plain loops:
     # this runs for every visitor, and any()/all() over generators made it 3x slower (benchmarks/segment_evaluator).
+    unknown = False
     for run in tree.runs:
+        run_unknown = False
         for group in run:
-            if not _group_holds(group, visitor):
+            holds = _group_holds(group, visitor)
+            if holds is False:
                 break
+            if holds is None:
+                run_unknown = True
         else:
-            return True
-    return False
+            if not run_unknown:
+                return True
+            unknown = True
+    return None if unknown else False
 
 
-def _group_holds(group: Group, visitor: VisitorAttributes) -> bool:
+def matches(conditions: Conditions | Mapping[str, object], visitor: VisitorAttributes) -> bool:
+    """Whether `visitor` belongs to the segment; raises PageOnly when only the page can tell."""
+    verdict = evaluate(conditions, visitor)
+    if verdict is None:
+        raise PageOnly("the segment's answer depends on a JS_CODE condition, which only the page can evaluate")
+    return verdict
+
+
+def _group_holds(group: Group, visitor: VisitorAttributes) -> bool | None:
+    unknown = False
     for run in group.runs:
+        run_unknown = False
         for condition in run:
-            if _TESTS[type(condition)](condition, visitor) != condition.include:
+            holds = condition.holds(visitor)
+            if holds is None:
+                run_unknown = True
+            elif holds != condition.include:
                 break
         else:
-            return True
-    return False
-
-
-def _page_url(condition: PageUrl, visitor: VisitorAttributes) -> bool:
-    return visitor.page_url is not None and condition.match.test(visitor.page_url)
-
-
-def _custom_datum(condition: CustomDatum, visitor: VisitorAttributes) -> bool:
-    return _custom_datum_holds(condition, visitor.custom_data.get(condition.index))
-
-
-# Whether a condition's test is true for the visitor, before `include` is applied; by the condition's class.
-_TESTS: Mapping[type, Callable[[Any, VisitorAttributes], bool]] = {
-    PageUrl: _page_url,
-    DeviceTypeIn: lambda c, v: v.device_type in c.values,
-    BrowserIn: lambda c, v: v.browser in c.values,
-    CountryIn: lambda c, v: v.country in c.values,
-    NewVisitor: lambda c, v: v.new_visitor is True,
-    CustomDatum: _custom_datum,
-}
-
-
-def _custom_datum_holds(condition: CustomDatum, value: CustomValue | None) -> bool:
-    if condition.match_type is CustomDatumMatch.DEFINED:
-        return value is not None and value != "" and not (isinstance(value, Sequence | Mapping) and not value)
-    if value is None:
-        return False
-    # A LIST holds when any of its values does; a COUNT_LIST is tested on its values (the keys).
-    if isinstance(value, Mapping):
-        return any(_scalar_holds(condition, item) for item in value)
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return any(_scalar_holds(condition, item) for item in value)
-    return _scalar_holds(condition, value)
-
-
-def _scalar_holds(condition: CustomDatum, value: Scalar) -> bool:
-    kind = condition.match_type
-    if kind is CustomDatumMatch.TRUE:
-        return value is True
-    if kind is CustomDatumMatch.FALSE:
-        return value is False
-    if condition.text is not None:
-        return isinstance(value, str) and condition.text.test(value)
-    number = _number(value)
-    if number is None or not isinstance(condition.value, float):
-        return False
-    return _COMPARISONS[kind](number, condition.value)
-
-
-def _number(value: Scalar) -> float | None:
-    # Pages often report numbers as strings ("42"); a value that is no finite number compares with nothing.
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    return number if math.isfinite(number) else None
-
-
-_COMPARISONS: Mapping[CustomDatumMatch, Callable[[float, float], bool]] = {
-    CustomDatumMatch.EQUAL: lambda a, b: a == b,
-    CustomDatumMatch.LESS: lambda a, b: a < b,
-    CustomDatumMatch.LESS_OR_EQUAL: lambda a, b: a <= b,
-    CustomDatumMatch.GREATER: lambda a, b: a > b,
-    CustomDatumMatch.GREATER_OR_EQUAL: lambda a, b: a >= b,
-}
+            if not run_unknown:
+                return True
+            unknown = True
+    return None if unknown else False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypedDict
 
@@ -12,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.core import keys, resources, sites
 from versicolor.core.errors import Conflict, Detail, Invalid, NotFound
 from versicolor.core.roles import Principal
-from versicolor.core.segments.conditions import MATCHES_BY_FORMAT, Conditions, parse
+from versicolor.core.segments.conditions import MATCHES_BY_FORMAT
 from versicolor.core.segments.matching import allowed
+from versicolor.core.segments.tree import Conditions, condition_ids, parse
 from versicolor.db.models import CustomDatum, Experiment, Segment
 
 
@@ -32,6 +34,9 @@ class SegmentFields(TypedDict, total=False):
     tags: Any
     conditions_data: Any
     key: Any
+    audience_tracking: Any
+    audience_tracking_editable: Any
+    is_favorite: Any
 
 
 # What create and PUT give a field the body leaves out; None reports a required field missing. The key is not
@@ -42,6 +47,15 @@ DEFAULTS: SegmentFields = {
     "description": None,
     "tags": [],
     "conditions_data": None,
+    "audience_tracking": False,
+    "audience_tracking_editable": False,
+    "is_favorite": False,
+}
+
+_FLAGS = {
+    "audience_tracking": "audienceTracking",
+    "audience_tracking_editable": "audienceTrackingEditable",
+    "is_favorite": "isFavorite",
 }
 
 _ROOT = "conditionsData"
@@ -102,12 +116,48 @@ async def _apply(session: AsyncSession, segment: Segment, fields: SegmentFields)
         segment.description = resources.description(fields["description"])
     if "tags" in fields:
         segment.tags = resources.tags(fields["tags"])
+    for name, wire in _FLAGS.items():
+        if name in fields:
+            value = fields[name]  # type: ignore[literal-required]
+            if not isinstance(value, bool):
+                raise Invalid.field(wire, f"must be true or false, not {value!r}")
+            setattr(segment, name, value)
     if "conditions_data" in fields:
         data = fields["conditions_data"]
         if data is None:
             raise Invalid.field(_ROOT, "is required: an object with firstLevel and firstLevelOrOperators")
-        await _check_custom_data(session, segment.site_id, parse(data, root=_ROOT))
-        segment.conditions_data = data
+        await _store_tree(session, segment, data)
+
+
+async def _store_tree(session: AsyncSession, segment: Segment, data: object) -> None:
+    tree = parse(data, root=_ROOT)
+    await _check_custom_data(session, segment.site_id, tree)
+    canonical = copy.deepcopy(tree.canonical)
+    segment.last_condition_id = _give_ids(canonical, max(segment.last_condition_id, *condition_ids(canonical), 0))
+    segment.conditions_data = canonical
+
+
+def _give_ids(canonical: Mapping[str, Any], last: int) -> int:
+    """Give every condition without an id the next one after `last`, in tree order; the last id given."""
+    for group in canonical["firstLevel"]:
+        for position, condition in enumerate(group["conditions"]):
+            if "id" not in condition:
+                last += 1
+                group["conditions"][position] = {"id": last, **condition}
+    return last
+
+
+def conditions_of(segment: Segment) -> dict[str, Any]:
+    """The segment's tree as answers show it: Kameleoon's spelling, every condition with its id.
+
+    A segment stored before conditions had ids (and before Kameleoon's spelling) is read in canonical form with
+    ids by position; its next write stores them.
+    """
+    if segment.last_condition_id > 0:
+        return segment.conditions_data
+    canonical = copy.deepcopy(parse(segment.conditions_data, root=_ROOT).canonical)
+    _give_ids(canonical, 0)
+    return canonical
 
 
 async def _set_key(session: AsyncSession, segment: Segment, fields: SegmentFields) -> None:
@@ -124,7 +174,7 @@ async def _set_key(session: AsyncSession, segment: Segment, fields: SegmentField
 async def create(*, session: AsyncSession, principal: Principal, site_id: int, fields: SegmentFields) -> Segment:
     """Create a segment on a site of the caller's account."""
     site = await sites.get(session=session, principal=principal, site_id=site_id)
-    segment = Segment(account_id=principal.account_id, site_id=site.id)
+    segment = Segment(account_id=principal.account_id, site_id=site.id, last_condition_id=0)
     await _apply(session, segment, {**DEFAULTS, **fields})
     session.add(segment)
     await session.flush()
@@ -142,11 +192,25 @@ async def get(*, session: AsyncSession, principal: Principal, segment_id: int) -
 
 
 async def update(
-    *, session: AsyncSession, principal: Principal, segment_id: int, changes: SegmentFields, site_id: int | None = None
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    segment_id: int,
+    changes: SegmentFields,
+    site_id: int | None = None,
+    echo: Mapping[str, object] | None = None,
 ) -> Segment:
-    """Change the named fields of a segment (PATCH: what is named is replaced, the conditions tree whole)."""
+    """Change the named fields of a segment (PATCH: what is named is replaced, the conditions tree whole).
+
+    `echo` holds read-only fields a client sent back from a GET (`id`, `dateCreated`): they must be unchanged.
+    """
     segment = await get(session=session, principal=principal, segment_id=segment_id)
     resources.check_site_unchanged(site_id, segment.site_id, "segment")
+    given = echo or {}
+    resources.check_unchanged(
+        "segment",
+        [("id", given.get("id"), segment.id), ("dateCreated", given.get("dateCreated"), segment.date_created)],
+    )
     await _apply(session, segment, changes)
     await session.flush()
     await _set_key(session, segment, changes)
@@ -154,11 +218,22 @@ async def update(
 
 
 async def replace(
-    *, session: AsyncSession, principal: Principal, segment_id: int, fields: SegmentFields, site_id: int | None = None
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    segment_id: int,
+    fields: SegmentFields,
+    site_id: int | None = None,
+    echo: Mapping[str, object] | None = None,
 ) -> Segment:
     """Replace a segment's fields (PUT): those left out go back to their defaults."""
     return await update(
-        session=session, principal=principal, segment_id=segment_id, changes={**DEFAULTS, **fields}, site_id=site_id
+        session=session,
+        principal=principal,
+        segment_id=segment_id,
+        changes={**DEFAULTS, **fields},
+        site_id=site_id,
+        echo=echo,
     )
 
 
@@ -195,3 +270,24 @@ def custom_datum_conditions_suit(segment: Segment, index: int, data_format: str)
         for _, condition in parse(segment.conditions_data, root=_ROOT).custom_datum_conditions()
         if condition.index == index
     )
+
+
+async def update_condition(
+    *, session: AsyncSession, principal: Principal, segment_id: int, condition_id: int, condition: object
+) -> Segment:
+    """Replace one condition of a segment's tree (PUT): it keeps its place and its id."""
+    segment = await get(session=session, principal=principal, segment_id=segment_id)
+    if not isinstance(condition, Mapping):
+        raise Invalid("the body must be one condition: an object with targetingType, include and the type's fields")
+    given_id = condition.get("id")
+    if given_id is not None and given_id != condition_id:
+        raise Invalid.field("id", f"is {given_id!r} but the path names condition {condition_id}")
+    tree = copy.deepcopy(conditions_of(segment))
+    for group in tree["firstLevel"]:
+        for position, current in enumerate(group["conditions"]):
+            if current.get("id") == condition_id:
+                group["conditions"][position] = {**condition, "id": condition_id}
+                await _store_tree(session, segment, tree)
+                await session.flush()
+                return segment
+    raise NotFound(f"condition {condition_id} not found in segment {segment.id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -29,5 +29,12 @@ class Segment(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The validated tree {"firstLevel": [...], "firstLevelOrOperators": [...]} (core.segments.conditions).
     conditions_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The highest condition id the segment ever gave out: condition ids are never reused within it. 0 for a
+    # segment stored before conditions had ids (its tree is then read with ids by position).
+    last_condition_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Kameleoon's audience flags: stored and returned as given; they change nothing in Versicolor yet.
+    audience_tracking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    audience_tracking_editable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
