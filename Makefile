@@ -1,4 +1,4 @@
-.PHONY: serve test bench
+.PHONY: serve test bench lock upgrade
 
 serve:  ## Serve Versicolor on 127.0.0.1:8000 with SQLite in ./versicolor.db
 	@scripts/bootstrap
@@ -10,3 +10,10 @@ test:  ## Lint, type-check and run every test on SQLite and on PostgreSQL
 bench:  ## Run the benchmarks and print their figures
 	@scripts/bootstrap
 	.venv/bin/python -m benchmarks
+
+lock:  ## Update uv.lock after a change of dependencies in pyproject.toml (keeps every other pin)
+	@scripts/bootstrap --tools-only
+	.tools/bin/uv lock --python python3
+
+upgrade:  ## Move every pin to the newest release pyproject.toml allows; test and benchmark before and after
+	@scripts/upgrade
