@@ -44,6 +44,11 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
+# A boolean where a number belongs (api/strict_input.py): said plainly, since "a valid integer" reads oddly for
+# `true`, which many languages would call 1.
+_NUMBER_ERRORS = {"int_type": "a whole number", "float_type": "a number", "bool_not_number": "a number"}
+
+
 def _field_name(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
     return ".".join(parts) if parts else "body"
@@ -66,6 +71,9 @@ def validation_details(errors: Sequence[Any]) -> list[Detail]:
             details.append(Detail(field, "is required"))
         elif kind == "extra_forbidden":
             details.append(Detail(field, "is not a known field"))
+        elif kind in _NUMBER_ERRORS and isinstance(error.get("input"), bool):
+            shown = "true" if error["input"] else "false"
+            details.append(Detail(field, f"must be {_NUMBER_ERRORS[kind]}, not {shown}"))
         else:
             details.append(Detail(field, str(error.get("msg", "is invalid")).rstrip(".")))
     return details

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut
 from versicolor.api.deps import DbSession, RuntimeDep
@@ -40,6 +41,18 @@ def callback_sender() -> CallbackSender:
 Callbacks = Annotated[CallbackSender, Depends(callback_sender)]
 
 
+_SPELLED_ID = re.compile(r"-?[0-9]{1,19}")
+
+
+def _id_or_its_digits(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and _SPELLED_ID.fullmatch(value) else value
+
+
+# A variation id as a number, or as a string of its digits: the public service's own example sends
+# "referenceVariationId": "0". Anything else (true, "green") stays refused by the strict integer.
+VariationReference = Annotated[int, BeforeValidator(_id_or_its_digits)]
+
+
 class DateIntervalIn(CamelIn):
     """A period [start, end) of the report; a time without a zone is UTC."""
 
@@ -66,7 +79,7 @@ class ResultsRequestIn(CamelIn):
     """The body of `POST /experiments/{id}/results`."""
 
     goals_ids: list[int] | None = Field(default=None, max_length=MAX_GOALS)
-    reference_variation_id: int = 0
+    reference_variation_id: VariationReference = 0
     visitor_data: bool = True
     conversion_type: ConversionType = ConversionType.ALL_CONVERSION
     date_intervals: list[DateIntervalIn] | None = Field(default=None, max_length=MAX_DATE_INTERVALS)

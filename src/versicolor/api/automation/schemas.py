@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from versicolor.api.strict_input import StrictInput
+
 
 def _iso_z(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -30,7 +32,8 @@ class CamelOut(BaseModel):
     )
 
 
-class CamelIn(BaseModel):
-    """A request body: camelCase names, unknown fields refused so that typos do not pass silently."""
+class CamelIn(StrictInput):
+    """A request body: camelCase names, unknown fields refused so that typos do not pass silently, numbers and
+    booleans taken only as JSON numbers and booleans (api/strict_input.py)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 from versicolor.api.conventions.cursor import TIMESTAMP_EXAMPLE, parse_timestamp
+from versicolor.api.strict_input import StrictInput
 
 
 def _iso_z(value: datetime) -> str:
@@ -38,7 +39,8 @@ class SnakeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class SnakeIn(BaseModel):
-    """A v3 request body: unknown fields are refused so that typos do not pass silently."""
+class SnakeIn(StrictInput):
+    """A v3 request body: unknown fields are refused so that typos do not pass silently; numbers and booleans are
+    taken only as JSON numbers and booleans (api/strict_input.py)."""
 
     model_config = ConfigDict(extra="forbid")
