@@ -53,7 +53,8 @@ async def _load_end(page: Page) -> float:
 
 
 async def _measure(base_url: str, pages: PageServer, snippet: str) -> None:
-    body = '<h1 id="title">Original</h1><p>' + "A paragraph of the shop's page. " * 200 + "</p><button id=buy>Buy</button>"
+    text = "A paragraph of the shop's page. " * 200
+    body = f'<h1 id="title">Original</h1><p>{text}</p><button id=buy>Buy</button>'
     pages.publish("/with", shop_page(snippet, body))
     pages.publish("/without", shop_page("", body))
     for n in range(VISIT_PAGES):
@@ -126,7 +127,13 @@ def main() -> None:
                     ).raise_for_status()
                 click = http.post(
                     "/goals",
-                    json={"name": "Buy", "siteId": site.site_id, "type": "CLICK", "params": {"cssSelector": "#buy"}},
+                    json={
+                        "name": "Buy",
+                        "siteId": site.site_id,
+                        "type": "CLICK",
+                        "params": {"cssSelector": "#buy"},
+                        "hasMultipleConversions": True,
+                    },
                 )
                 click.raise_for_status()
                 http.patch(

@@ -8,7 +8,15 @@ const BATCH_DELAY = 200; // events of one moment (a visit, its exposures) travel
 const MAX_STORED_EVENTS = 500;
 const MAX_BATCH_BYTES = 60000; // keepalive requests may carry 64 KiB at most
 const CODE_PATTERN = /^[a-z0-9]{16}$/;
-const KEYS = { visitor: "vcVisitor", queue: "vc.queue", visit: "vc.visit", goals: "vc.goals", consent: "vc.consent" };
+const KEYS = {
+  visitor: "vcVisitor",
+  queue: "vc.queue",
+  visit: "vc.visit",
+  goals: "vc.goals",
+  consent: "vc.consent",
+  pages: "vc.pages",
+};
+const MAX_PAGES = 50; // the visitor's most recent pages, for VISITED_PAGES conditions
 const SESSION_KEYS = { preview: "vc.preview", debug: "vc.debug" };
 
 function engine(SETTINGS) {
@@ -34,6 +42,7 @@ function engine(SETTINGS) {
   let authorised = false; // the configuration arrived: the host may run experiences; only now is anything stored
   let newCode = false;
   let revealed = false; // the engine itself showed the page (the snippet's timeout did not)
+  let pagesSeen = [];
   let config = null;
   let preview = null;
   let visitorCode = null;
@@ -47,8 +56,21 @@ function engine(SETTINGS) {
   const device = /iPad|Tablet|PlayBook|Silk|Android(?!.*Mobi)/i.test(ua)
     ? "TABLET"
     : /Mobi|iPhone|iPod|Android|BlackBerry|Opera Mini|IEMobile/i.test(ua)
-      ? "MOBILE"
+      ? "PHONE"
       : "DESKTOP";
+  const os = /Windows Phone/.test(ua)
+    ? "WINDOWS_PHONE"
+    : /Windows/.test(ua)
+      ? "WINDOWS"
+      : /iPhone|iPad|iPod/.test(ua)
+        ? "IOS"
+        : /Mac OS X|Macintosh/.test(ua)
+          ? "MAC"
+          : /Android/.test(ua)
+            ? "ANDROID"
+            : /Linux/.test(ua)
+              ? "LINUX"
+              : null;
   const browser = /Edg(e|A|iOS)?\//.test(ua)
     ? "EDGE"
     : /OPR\/|Opera/.test(ua)
@@ -121,10 +143,7 @@ function engine(SETTINGS) {
   function cookie(value, maxAge) {
     try {
       if (value === undefined) {
-        const found = D.cookie
-          .split(/;\s*/)
-          .filter((part) => part.startsWith(KEYS.visitor + "="))
-          .map((part) => part.slice(KEYS.visitor.length + 1));
+        const found = cookies(true);
         return found.find((code) => CODE_PATTERN.test(code)) || found[0] || null;
       }
       if (maxAge > 0 && (!authorised || !consented || denied || preview)) return null;
@@ -145,6 +164,22 @@ function engine(SETTINGS) {
     return null;
   }
 
+  // The page's cookies by name; `visitorCodes`: every value of the visitor cookie (a host-only one may shadow).
+  function cookies(visitorCodes) {
+    const found = {}, codes = [];
+    try {
+      for (const part of D.cookie.split(/;\s*/)) {
+        const at = part.indexOf("=");
+        const name = part.slice(0, at), value = part.slice(at + 1);
+        if (at > 0) found[name] = value;
+        if (name === KEYS.visitor) codes.push(value);
+      }
+    } catch (error) {
+      // cookies blocked: none known
+    }
+    return visitorCodes ? codes : found;
+  }
+
   function randomCode(length) {
     const bytes = crypto.getRandomValues(new Uint8Array(length));
     return Array.from(bytes, (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
@@ -162,8 +197,9 @@ function engine(SETTINGS) {
   // Runs a piece of the account's code as an inline script (with the page's nonce, so CSP pages can allow
   // it): it behaves as if the page had it in a <script> tag. An error in it, also a syntax error, is caught
   // by a capturing listener that keeps it from the page's own handlers, and reported.
-  function run(code, what) {
+  function run(code, what, condition) {
     if (!code) return true;
+    if (condition) code = "document.currentScript.result=(function(){" + code + "\n})()";
     let failure = null;
     let ran = false;
     const catcher = (event) => {
@@ -179,13 +215,14 @@ function engine(SETTINGS) {
       (D.head || D.documentElement).appendChild(element);
       ran = element.ran;
       element.remove();
+      if (condition && ran && !failure) return !!element.result;
     } catch (error) {
       failure = error;
     }
-    if (!ran && !failure) failure = new Error("it did not run: does the page's Content-Security-Policy allow its nonce?");
+    if (!ran && !failure) failure = new Error("did not run (Content-Security-Policy nonce?)");
     W.removeEventListener("error", catcher, true);
     if (failure) report(what, failure);
-    return !failure;
+    return !failure && !condition;
   }
 
   function style(css, what) {
@@ -289,13 +326,23 @@ function engine(SETTINGS) {
 
   // --- deciding and applying -----------------------------------------------------------------------
   function attributes() {
+    const now = new Date();
     return {
       pageUrl: L.href,
+      pageTitle: D.title,
+      landingPageUrl: visit.landing,
+      previousPageUrl: visit.previous,
+      referrer: visit.referrer,
+      visitedPages: pagesSeen,
       deviceType: device,
       browser,
-      country: null,
-      newVisitor: visit ? visit.newVisitor : true,
+      os,
+      newVisitor: visit.newVisitor,
       customData,
+      cookies: cookies(),
+      now: now.getTime(),
+      localTime: { weekday: (now.getDay() + 6) % 7, minute: now.getHours() * 60 + now.getMinutes() },
+      code: (source) => run(source, "segment condition JS_CODE", true),
     };
   }
 
@@ -311,6 +358,23 @@ function engine(SETTINGS) {
     }
   }
 
+  // Where an experiment runs (its targetingConfiguration, as core/experiments/targeting.py reads it): SITE and
+  // the others every page; PAGE its baseURL's page (query and fragment aside); URL pages beginning with it.
+  function runsHere(experiment) {
+    const kind = experiment.targetingConfiguration, base = experiment.baseURL || "";
+    const page = (url) => {
+      try {
+        const u = new URL(url);
+        return u.protocol + "//" + u.host + (u.pathname.replace(/\/+$/, "") || "/");
+      } catch (error) {
+        return null;
+      }
+    };
+    if (kind === "PAGE") return page(L.href) !== null && page(L.href) === page(base);
+    if (kind === "URL") return L.href.startsWith(base);
+    return true;
+  }
+
   function experiments() {
     const list = (config.experiments || []).filter((e) => !preview || e.id !== preview.experiment.id);
     return preview ? list.concat([preview.experiment]) : list;
@@ -322,7 +386,7 @@ function engine(SETTINGS) {
     for (const experiment of experiments()) {
       const id = experiment.id;
       const forced = preview && preview.experiment.id === id;
-      const targeted = forced || inSegment(experiment);
+      const targeted = runsHere(experiment) && (forced || inSegment(experiment));
       const seen = applied.get(id);
       if (seen) {
         // Seen in this document already (a single-page application navigated): its code does not run
@@ -339,11 +403,11 @@ function engine(SETTINGS) {
       run(experiment.globalScript, "experiment " + id + " globalScript");
       const variationId = forced ? preview.variationId : assign(id, visitorCode, experiment.deviations || {});
       if (variationId === null) {
-        log("experiment", id, "visitor outside the deviations");
+        log("experiment", id, "outside the deviations");
         continue;
       }
       if (late && !forced) {
-        log("experiment", id, "decided after the anti-flicker timeout: the original stays on this page view");
+        log("experiment", id, "late: the original stays");
         continue;
       }
       const variation = (experiment.variations || []).find((v) => v.id === variationId);
@@ -478,11 +542,23 @@ function engine(SETTINGS) {
     const now = NOW();
     let fresh = false;
     if (!visit || now - visit.last > VISIT_GAP) {
-      visit = { id: randomCode(16), start: now, last: now, pageViews: 0, exposed: [], goals: [], newVisitor: newCode };
+      visit = {
+        id: randomCode(16),
+        start: now,
+        pageViews: 0,
+        exposed: [],
+        goals: [],
+        newVisitor: newCode,
+        landing: L.href,
+        referrer: D.referrer || null,
+      };
       fresh = true;
     }
+    visit.previous = visit.here || null;
+    visit.here = L.href;
     visit.last = now;
     visit.pageViews++;
+    pagesSeen = pagesSeen.filter((page) => page !== L.href).concat([L.href]).slice(-MAX_PAGES);
     return fresh;
   }
 
@@ -494,6 +570,7 @@ function engine(SETTINGS) {
     visitorCode = newCode ? randomCode(16) : previous;
     const known = stored(KEYS.visit);
     visit = !newCode && known && known.id ? known : null;
+    pagesSeen = (!newCode && stored(KEYS.pages)) || [];
     const freshVisit = newPageView();
     const url = new URL(L.href);
     const previewToken = url.searchParams.has("versicolor_preview")
@@ -519,6 +596,7 @@ function engine(SETTINGS) {
           cookie(visitorCode, 400 * 86400);
           stored(KEYS.visitor, visitorCode);
           stored(KEYS.visit, visit);
+          stored(KEYS.pages, pagesSeen);
           if (SETTINGS.consent) stored(KEYS.consent, 1);
           queue = (stored(KEYS.queue) || []).filter((event) => event && event.id).concat(queue);
           if (freshVisit) track("VISIT", {});
@@ -550,6 +628,7 @@ function engine(SETTINGS) {
       where = L.href;
       newPageView();
       stored(KEYS.visit, visit);
+      stored(KEYS.pages, pagesSeen);
       log("navigation to", where);
       decide();
       pageGoals();
@@ -579,7 +658,7 @@ function engine(SETTINGS) {
     visitorCode = null;
     visit = null;
     api.visitorCode = null;
-    log("consent withdrawn: the visitor is forgotten, nothing more is sent");
+    log("consent withdrawn: visitor forgotten");
   }
 
   const api = {
@@ -619,7 +698,7 @@ function engine(SETTINGS) {
     push: guard((item) => {
       if (typeof item === "function") item(api);
       else if (Array.isArray(item) && typeof api[item[0]] === "function") api[item[0]](...item.slice(1));
-      else throw new Error("versicolor.push takes a function or [method, ...arguments]");
+      else throw new Error("push: a function or [method, ...arguments]");
     }),
   };
   const pending = [];
@@ -629,6 +708,6 @@ function engine(SETTINGS) {
   for (const item of earlier) api.push(item);
   if (!consented) {
     reveal();
-    log("waiting for consent: nothing is stored or sent until versicolor.consent(true)");
+    log("waiting for consent");
   } else begin();
 }

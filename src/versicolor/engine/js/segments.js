@@ -1,7 +1,9 @@
-// Segments, by the server's rules (core/segments/evaluator.py): both levels are ORs of AND-runs (AND binds
-// tighter); a condition on an attribute the page does not know does not hold, and `include: false` turns
-// that into a match. The shared vectors in tests/vectors/ hold both implementations to the same answers.
+// Segments, by the server's rules (core/segments/): both levels are ORs of AND-runs (AND binds tighter); a
+// condition on something the page does not know (the country) does not hold, and `include: false` turns that
+// into a match. JS_CODE conditions, which only a page can decide, run here through `visitor.code`. The shared
+// vectors (tests/vectors/segments.json) hold both implementations to the same answers.
 const SEG_PATTERNS = new Map();
+const SEG_DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
 
 function segPattern(matchType, pattern) {
   const key = matchType + "\u0000" + pattern;
@@ -65,16 +67,46 @@ function segCustomDatum(condition, value) {
   return segScalar(condition, value);
 }
 
-const SEG_VALUES = (condition) => (Array.isArray(condition.value) ? condition.value : [condition.value]);
+const segList = (value) => (Array.isArray(value) ? value : [value]);
+const segText = (field) => (c, text) => text != null && segPattern(c.matchType, c[field])(text);
+const segLower = (text) => (text == null ? null : String(text).toLowerCase());
+const segMinutes = (text) => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
 
 // Whether the condition's test is true for the visitor, before `include` is applied.
 const SEG_TESTS = {
-  PAGE_URL: (c, v) => v.pageUrl != null && segPattern(c.matchType, c.value)(v.pageUrl),
-  DEVICE_TYPE: (c, v) => v.deviceType != null && SEG_VALUES(c).includes(v.deviceType),
-  BROWSER: (c, v) => v.browser != null && SEG_VALUES(c).includes(v.browser),
-  COUNTRY: (c, v) => v.country != null && SEG_VALUES(c).includes(v.country),
-  NEW_VISITOR: (c, v) => v.newVisitor === true,
+  PAGE_URL: (c, v) => segText("url")(c, v.pageUrl),
+  PAGE_TITLE: (c, v) => segText("title")(c, v.pageTitle),
+  LANDING_PAGE: (c, v) => segText("url")(c, v.landingPageUrl),
+  PREVIOUS_PAGE: (c, v) => segText("url")(c, v.previousPageUrl),
+  ORIGIN: (c, v) => segText("url")(c, v.referrer),
+  VISITED_PAGES: (c, v) => (v.visitedPages || []).some((page) => segText("url")(c, page)),
+  DEVICE_TYPE: (c, v) => segList(c.device).includes(v.deviceType === "MOBILE" ? "PHONE" : v.deviceType),
+  BROWSER: (c, v) => segList(c.browser).includes(v.browser),
+  OPERATING_SYSTEM: (c, v) => segList(c.os).includes(v.os),
+  NEW_VISITORS: (c, v) => v.newVisitor === (c.visitorType !== "RETURNING"),
+  GEOLOCATION: (c, v) =>
+    v.country != null &&
+    segList(c.country).includes(v.country.toUpperCase()) &&
+    (c.region == null || segLower(v.region) === segLower(c.region)) &&
+    (c.city == null || segLower(v.city) === segLower(c.city)),
   CUSTOM_DATUM: (c, v) => segCustomDatum(c, (v.customData || {})[c.customDataIndex]),
+  JS_CODE: (c, v) => !!v.code(c.jsCode),
+  COOKIE: (c, v) =>
+    Object.keys(v.cookies || {}).some(
+      (name) =>
+        segPattern(c.nameMatchType || "CORRESPONDS_EXACTLY", c.name)(name) &&
+        (c.value == null || segPattern(c.valueMatchType, c.value)(v.cookies[name])),
+    ),
+  DAY_OF_WEEK: (c, v) => v.localTime != null && segList(c.day).includes(SEG_DAYS[v.localTime.weekday]),
+  HOUR_MINUTE_RANGE: (c, v) => {
+    if (v.localTime == null) return false;
+    const minute = v.localTime.minute, start = segMinutes(c.start), end = segMinutes(c.end);
+    return start < end ? start <= minute && minute < end : minute >= start || minute < end;
+  },
+  TIME_RANGE: (c, v) =>
+    v.now != null &&
+    (c.dateStart == null || v.now >= Date.parse(c.dateStart)) &&
+    (c.dateEnd == null || v.now < Date.parse(c.dateEnd)),
 };
 
 function segMatches(conditionsData, visitor) {
