@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 from limits import parse_many
 from pydantic import Field, field_validator
@@ -66,6 +67,16 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds between attempts to reach Redis again after it failed"
     )
     require_https: bool = Field(default=True, description="Refuse plain-HTTP requests that do not come from loopback")
+    public_url: str | None = Field(
+        default=None,
+        description="The service's public base URL (https://versicolor.example.com): absolute URLs it writes "
+        "(Link headers, redirects) start with it; unset, they are relative. Never taken from the Host header",
+    )
+    hsts_max_age: int = Field(
+        default=31_536_000,
+        ge=0,
+        description="Strict-Transport-Security max-age, in seconds, on answers over HTTPS; 0 sends none",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or CIDRs whose X-Forwarded-Proto is believed",
@@ -75,11 +86,22 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between a worker's reads of the revocation journal when Redis does not signal changes",
     )
-    auth_failures_per_client: str = Field(
-        default="10/minute", description="Failed client or sign-in authentications allowed per client id or email"
+    auth_failures_before_backoff: int = Field(
+        default=5,
+        ge=1,
+        description="Failed authentications of one client id or email from one network before each further one "
+        "doubles the wait (1 s, 2 s, 4 s, ...)",
+    )
+    auth_backoff_ceiling: int = Field(
+        default=900, ge=1, description="The longest wait, in seconds, between failed authentications"
     )
     auth_failures_per_address: str = Field(
-        default="30/minute", description="Failed client or sign-in authentications allowed per remote address"
+        default="30/minute",
+        description="Failed client or sign-in authentications allowed per network (an IPv4 address or an IPv6 /64), "
+        "whatever identities it tries; empty for none",
+    )
+    callback_ports: str = Field(
+        default="443,8443", description="Comma-separated ports a report's callbackUrl may name (https only)"
     )
     log_level: str = Field(default="info", description="debug, info, warning or error")
 
@@ -93,13 +115,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or CIDR") from exc
         return value
 
-    @field_validator("auth_failures_per_client", "auth_failures_per_address")
+    @field_validator("auth_failures_per_address")
     @classmethod
     def _limits_parse(cls, value: str) -> str:
+        if not value.strip():
+            return value
         try:
             parse_many(value)
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a limit like 10/minute or 30 per 10 minutes") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"public_url: {value!r} must be an http(s):// URL with a host (and a path at most)")
+        return value.strip().rstrip("/")
+
+    @field_validator("callback_ports")
+    @classmethod
+    def _ports_parse(cls, value: str) -> str:
+        try:
+            ports = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            ports = []
+        if not ports or any(not 1 <= port <= 65535 for port in ports):
+            raise ValueError(f"callback_ports: {value!r} is not a comma-separated list of ports 1-65535")
         return value
 
     @field_validator(

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from tests.auth.browser import (
     REDIRECT_URI,
@@ -18,15 +18,15 @@ from tests.auth.browser import (
     authorize_url,
     form_of,
     has_error,
-    pkce_pair,
     query_of,
     register_app,
     sign_in,
 )
-from tests.auth.conftest import ClientAt
+from tests.auth.conftest import ClientAt, unique_address
 from tests.factories import Factory
 from versicolor.app import create_app
-from versicolor.db.models import User
+from versicolor.db.models import SignInSession, User
+from versicolor.db.types import utcnow
 from versicolor.runtime import Runtime
 
 
@@ -245,28 +245,69 @@ async def test_a_deleted_user_is_signed_out(browser: httpx.AsyncClient, factory:
     assert "sign_in" in form_of(page.text).actions
 
 
-async def test_failed_sign_ins_are_throttled_per_email(factory: Factory, runtime: Runtime) -> None:
-    strict = replace(runtime, settings=runtime.settings.model_copy(update={"auth_failures_per_client": "3/minute"}))
-    transport = httpx.ASGITransport(app=create_app(runtime=strict), client=("127.0.0.1", 2))
+def _strict_browser(runtime: Runtime, address: str) -> httpx.AsyncClient:
+    strict = replace(runtime, settings=runtime.settings.model_copy(update={"auth_failures_before_backoff": 2}))
+    transport = httpx.ASGITransport(app=create_app(runtime=strict), client=(address, 2))
+    return httpx.AsyncClient(transport=transport, base_url="https://api.example")
+
+
+async def _try_password(
+    browser: httpx.AsyncClient, fields: dict[str, str], email: str, password: str
+) -> httpx.Response:
+    return await browser.post(
+        "/oauth/authorize", data={**fields, "email": email, "password": password, "action": "sign_in"}
+    )
+
+
+async def test_a_strangers_failed_sign_ins_never_lock_the_owner_out(factory: Factory, runtime: Runtime) -> None:
     app = await _partner(factory)
     account = await factory.account()
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as browser:
-        page = await browser.get(authorize_url(app, challenge=pkce_pair()[1]))
-        fields = form_of(page.text).fields
-        for _ in range(3):
-            wrong = await browser.post(
-                "/oauth/authorize",
-                data={**fields, "email": account.admin.email, "password": "not it at all", "action": "sign_in"},
-            )
-            assert wrong.status_code == 401
-        right = await browser.post(
-            "/oauth/authorize",
-            data={**fields, "email": account.admin.email, "password": account.admin.password, "action": "sign_in"},
-        )
+    async with _strict_browser(runtime, unique_address()) as attacker:
+        fields = form_of((await attacker.get(authorize_url(app))).text).fields
+        for _ in range(3):  # two free failures, then a wait
+            assert (await _try_password(attacker, fields, account.admin.email, "not it at all")).status_code == 401
+        # The attacker now waits, even with the right password (a right guess must not show)...
+        right = await _try_password(attacker, fields, account.admin.email, account.admin.password)
         assert right.status_code == 429 and has_error(right.text, "Too many failed sign-ins")
+        # ... and may still sign in as itself: the wait is for that email from that network.
         other = await factory.account()
-        allowed = await browser.post(
-            "/oauth/authorize",
-            data={**fields, "email": other.admin.email, "password": other.admin.password, "action": "sign_in"},
+        assert (await _try_password(attacker, fields, other.admin.email, other.admin.password)).status_code == 303
+    # The owner, from its own network, signs in at once.
+    async with _strict_browser(runtime, unique_address()) as owner:
+        fields = form_of((await owner.get(authorize_url(app))).text).fields
+        assert (await _try_password(owner, fields, account.admin.email, account.admin.password)).status_code == 303
+
+
+async def test_signing_in_as_someone_else_ends_the_old_session(browser: httpx.AsyncClient, factory: Factory) -> None:
+    app = await _partner(factory)
+    first, second = await factory.account(), await factory.account()
+    consent = await sign_in(browser, authorize_url(app), first.admin)
+    old_cookie = browser.cookies.get("versicolor_authorize")
+    old_fields = form_of(consent.text).fields
+    switched = await browser.post("/oauth/authorize", data={**old_fields, "action": "switch"})
+    assert switched.status_code == 303
+    # Someone who kept the old cookie (the same browser's back button, or a copy) cannot approve with it.
+    async with httpx.AsyncClient(transport=browser._transport, base_url="http://localhost") as replay:
+        replay.cookies.set("versicolor_authorize", old_cookie, path="/oauth/authorize")
+        approved = await replay.post("/oauth/authorize", data={**old_fields, "action": "approve"})
+        assert approved.status_code == 200 and "location" not in approved.headers
+        assert "sign_in" in form_of(approved.text).actions
+        page = await replay.get(authorize_url(app))
+        assert "sign_in" in form_of(page.text).actions and first.admin.email not in page.text
+    # The browser signs in as the other user, and approves as that one.
+    location = await approve(browser, authorize_url(app), second.admin)
+    assert "code" in query_of(location)
+
+
+async def test_a_signed_in_session_is_kept_on_the_server_not_in_the_cookie(
+    browser: httpx.AsyncClient, factory: Factory, runtime: Runtime
+) -> None:
+    app = await _partner(factory)
+    account = await factory.account()
+    await sign_in(browser, authorize_url(app), account.admin)
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(SignInSession).where(SignInSession.user_id == account.admin.user_id).values(ended_at=utcnow())
         )
-        assert allowed.status_code == 303
+    page = await browser.get(authorize_url(app))
+    assert "sign_in" in form_of(page.text).actions

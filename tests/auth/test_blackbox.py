@@ -126,13 +126,25 @@ def _both_flows(deployment: Deployment) -> None:
         app["client_id"], app["client_secret"], redirect_uri=CALLBACK, code_challenge_method="S256"
     ) as partner:
         verifier = generate_token(64)
-        url, state = partner.create_authorization_url(f"{base}/oauth/authorize", code_verifier=verifier)
+        url, state = partner.create_authorization_url(
+            f"{base}/oauth/authorize", code_verifier=verifier, scope="read write"
+        )
         callback = _browser_approves(deployment, url)
         assert query_of(callback)["state"] == state
         first = partner.fetch_token(f"{base}/oauth/token", authorization_response=callback, code_verifier=verifier)
         assert first["refresh_token"] and first["expires_in"] == 7200
         me = partner.get("/accounts/me")
         assert me.status_code == 200 and me.json()["email"] == deployment.email
+        assert first["scope"] == "read write"
+        # The partner's token cannot mint anything that would outlive it: credentials, secrets, users.
+        for path, body in (
+            ("/accounts/me/credentials", None),
+            ("/accounts/me/account-secret", None),
+            ("/accounts", {"email": f"mallory-{uuid.uuid4().hex[:6]}@example.com", "role": "ADMIN"}),
+        ):
+            minted = partner.post(path, json=body)
+            assert minted.status_code == 403, (path, minted.text)
+            assert "Secret" not in minted.text
         second = partner.refresh_token(f"{base}/oauth/token", refresh_token=first["refresh_token"])
         assert second["refresh_token"] != first["refresh_token"]
         assert partner.get("/accounts/me").status_code == 200

@@ -98,7 +98,7 @@ async def test_an_invitation_defaults_to_viewer(client: httpx.AsyncClient, facto
         ({}, "email", "is required"),
         ({"email": "not-an-email"}, "email", "not an email address"),
         ({"email": "x@example.com", "role": "OWNER"}, "role", "'ADMIN', 'EDITOR' or 'VIEWER'"),
-        ({"email": "x@example.com", "password": "short"}, "password", "at least 8"),
+        ({"email": "x@example.com", "password": "short"}, "password", "at least 12"),
         ({"email": "x@example.com", "firstName": "x" * 201}, "firstName", "at most 200"),
         ({"email": "x@example.com", "team": "growth"}, "team", "not a known field"),
     ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
@@ -17,12 +18,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from versicolor.api.deps import RuntimeDep, token_gate
-from versicolor.auth import authorize, clients, grants, pages, revocation
+from versicolor.auth import authorize, clients, grants, pages, revocation, scopes, signin
 from versicolor.auth.authorize import AuthorizationRequest, PageError, RedirectError
 from versicolor.auth.errors import OAuthError, Replayed, invalid_client, invalid_request
 from versicolor.auth.pages import PageSession, SessionCookie
 from versicolor.auth.throttle import FailureThrottle
-from versicolor.core import accounts
+from versicolor.core.roles import Principal, Role
 from versicolor.db.models import User
 from versicolor.runtime import Runtime
 
@@ -173,11 +174,13 @@ async def _client_of(request: Request, runtime: Runtime, form: dict[str, str]) -
     try:
         client_id, client_secret = _client_credentials(request, form)
         async with runtime.sessions() as session, session.begin():
-            return await clients.authenticate(session=session, client_id=client_id, client_secret=client_secret)
+            client = await clients.authenticate(session=session, client_id=client_id, client_secret=client_secret)
     except OAuthError as failure:
         if failure.error == "invalid_client":
             await throttle.failed(kind="client", identity=claimed, address=address)
         raise
+    await throttle.succeeded(kind="client", identity=client.client_id, address=address)
+    return client
 
 
 def _form_schema(properties: dict[str, str], required: list[str]) -> dict[str, Any]:
@@ -198,6 +201,7 @@ _TOKEN_FORM = _form_schema(
         "redirect_uri": "authorization_code: the redirect_uri given to /oauth/authorize",
         "code_verifier": "authorization_code: the PKCE verifier, when a code_challenge was sent",
         "refresh_token": "refresh_token: the latest refresh token",
+        "scope": "refresh_token: optionally fewer of the scopes the user approved, space-separated",
     },
     ["grant_type"],
 )
@@ -252,6 +256,7 @@ async def token(request: Request, runtime: RuntimeDep) -> Response:
                     lifetimes=lifetimes,
                     client=client,
                     refresh_token=form.get("refresh_token"),
+                    scope=form.get("scope"),
                 )
     except Replayed as replay:
         # The transaction above rolled back; revoke what the first use issued, on every worker, then refuse.
@@ -332,6 +337,12 @@ def _sign_in_page(
 
 
 def _consent_page(request: AuthorizationRequest, session: PageSession, user: User) -> HTMLResponse:
+    role = Role(user.role)
+    as_user = Principal(account_id=user.account_id, user_id=user.id, role=role)
+    asked = [
+        {"name": name, "text": scopes.SCOPES[name][1], "allowed": as_user.can(scopes.SCOPES[name][0])}
+        for name in request.scope
+    ]
     return _page(
         "consent.html",
         app_name=request.app.name,
@@ -340,6 +351,7 @@ def _consent_page(request: AuthorizationRequest, session: PageSession, user: Use
         csrf_token=session.csrf_token,
         email=user.email,
         role=user.role,
+        scopes=asked,
         redirect_host=urlsplit(request.redirect_uri).netloc,
     )
 
@@ -355,9 +367,7 @@ async def authorize_page(request: Request, runtime: RuntimeDep) -> Response:
     try:
         async with runtime.sessions() as db, db.begin():
             auth_request = await authorize.validate(session=db, params=params)
-            user = None
-            if session.user_id is not None:
-                user = await accounts.find_user(session=db, user_id=session.user_id)
+            user = await signin.signed_in_user(session=db, token=session.session_token, purpose=pages.SESSION_PURPOSE)
     except PageError as problem:
         return _error_page(problem.message, problem.status)
     except RedirectError as problem:
@@ -385,7 +395,9 @@ async def authorize_decision(request: Request, runtime: RuntimeDep) -> Response:
         async with runtime.sessions() as db, db.begin():
             auth_request = await authorize.validate(session=db, params=form)
             if action == "approve":
-                user = await accounts.find_user(session=db, user_id=session.user_id) if session.user_id else None
+                user = await signin.signed_in_user(
+                    session=db, token=session.session_token, purpose=pages.SESSION_PURPOSE
+                )
                 if user is None:
                     return _sign_in_page(auth_request, session, error="Sign in to approve the application.")
                 return _redirect(await authorize.approve(session=db, request=auth_request, user=user))
@@ -397,6 +409,8 @@ async def authorize_decision(request: Request, runtime: RuntimeDep) -> Response:
         return _redirect(authorize.deny(auth_request))
     again = f"{request.url.path}?{urlencode(auth_request.parameters())}"
     if action == "switch":
+        # The old session ends on the server: a copy of the old cookie approves nothing any more.
+        await signin.close_session(sessions=runtime.sessions, token=session.session_token)
         return _with_cookie(_redirect(again, 303), request, runtime, PageSession.fresh())
     if action == "sign_in":
         return await _sign_in(request, runtime, form, auth_request, session, again)
@@ -414,16 +428,29 @@ async def _sign_in(
     email, password = form.get("email", "").strip(), form.get("password", "")
     if not email or not password:
         return _sign_in_page(auth_request, session, error="Enter your email and password.", email=email, status=400)
-    throttle, address = throttle_of(request), _address(request)
-    wait = await throttle.retry_after(kind="email", identity=email.lower(), address=address)
-    if wait is not None:
+    outcome = await signin.attempt(
+        sessions=runtime.sessions,
+        throttle=throttle_of(request),
+        email=email,
+        password=password,
+        address=_address(request),
+    )
+    if outcome.retry_after is not None:
         return _sign_in_page(
-            auth_request, session, error=f"Too many failed sign-ins; try again in {wait} s.", email=email, status=429
+            auth_request,
+            session,
+            error=f"Too many failed sign-ins; try again in {outcome.retry_after} s.",
+            email=email,
+            status=429,
         )
-    async with runtime.sessions() as db, db.begin():
-        user = await accounts.authenticate_user(session=db, email=email, password=password)
-    if user is None:
-        await throttle.failed(kind="email", identity=email.lower(), address=address)
+    if outcome.user is None:
         return _sign_in_page(auth_request, session, error="Wrong email or password.", email=email, status=401)
+    token = await signin.open_session(
+        sessions=runtime.sessions,
+        user=outcome.user,
+        purpose=pages.SESSION_PURPOSE,
+        ttl=timedelta(seconds=pages.SESSION_MAX_AGE),
+        ending=session.session_token,
+    )
     # A new CSRF token on signing in: one learnt before (login CSRF) is worth nothing afterwards.
-    return _with_cookie(_redirect(again, 303), request, runtime, PageSession.fresh(user.id))
+    return _with_cookie(_redirect(again, 303), request, runtime, PageSession.fresh(token))

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.api import credentials
 from versicolor.api.credentials import Kind
 from versicolor.api.deps import DbSession, token_gate
+from versicolor.auth import scopes
 from versicolor.auth.gate import UserSnapshot
+from versicolor.auth.tokens import AccessClaims
 from versicolor.core.errors import Forbidden
 from versicolor.core.roles import Permission, Principal, Role
 from versicolor.runtime import Runtime
@@ -69,11 +71,20 @@ async def _checked_bearer(request: Request) -> tuple[Principal, UserSnapshot]:
         raise credentials.no_bearer_token(request.scope)
     gate = token_gate(request)
     # Verified once per request: the rate limiter may have done it already (api/credentials.py).
-    user = await gate.admit(credential.verify(gate))
-    principal = user.principal
+    claims = credential.verify(gate)
+    user = await gate.admit(claims)
+    principal = _principal(claims, user)
     principal.require(required_permission(request))
     request.scope[CHECKED_CALLER] = checked = (principal, user)
     return checked
+
+
+def _principal(claims: AccessClaims, user: UserSnapshot) -> Principal:
+    if claims.generation is not None:
+        return user.principal  # the user's own API credentials: what the role allows
+    # A partner application's token (no credentials generation): what the role and the approved scopes allow.
+    granted = scopes.permissions(scopes.stored(claims.scope))
+    return Principal(account_id=user.account_id, user_id=user.id, role=Role(user.role), scopes=granted)
 
 
 async def _bearer_caller(request: Request) -> Principal:

@@ -92,6 +92,7 @@ async def get(*, session: AsyncSession, principal: Principal, app_id: int) -> Pa
 
 async def delete(*, session: AsyncSession, principal: Principal, app_id: int) -> None:
     """Delete an application of the caller's account; every token issued to it stops working."""
+    principal.require_first_party()
     app = await get(session=session, principal=principal, app_id=app_id)
     await revocation.revoke_app_tokens(session=session, app_id=app.id)
     await session.delete(app)

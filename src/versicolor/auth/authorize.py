@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.auth import apps, pkce
+from versicolor.auth import apps, pkce, scopes
 from versicolor.core import secrets
 from versicolor.db.models import Account, AuthorizationCode, PartnerApp, User
 from versicolor.db.types import utcnow
@@ -23,7 +23,15 @@ from versicolor.db.types import utcnow
 CODE_TTL = timedelta(minutes=10)
 MAX_STATE = 1024
 # The parameters of an authorization request, carried through the sign-in and approval forms.
-PARAMETERS = ("client_id", "response_type", "redirect_uri", "state", "code_challenge", "code_challenge_method")
+PARAMETERS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 class PageError(Exception):
@@ -50,6 +58,7 @@ class AuthorizationRequest:
     app: PartnerApp
     owner_name: str
     redirect_uri: str
+    scope: tuple[str, ...]
     state: str | None
     code_challenge: str | None
     code_challenge_method: str | None
@@ -60,6 +69,7 @@ class AuthorizationRequest:
             "client_id": self.app.client_id,
             "response_type": "code",
             "redirect_uri": self.redirect_uri,
+            "scope": " ".join(self.scope),
             "state": self.state,
             "code_challenge": self.code_challenge,
             "code_challenge_method": self.code_challenge_method,
@@ -88,6 +98,10 @@ async def validate(*, session: AsyncSession, params: Mapping[str, str]) -> Autho
     state = params.get("state")
     if state is not None and len(state) > MAX_STATE:
         raise RedirectError(error_location(redirect_uri, "invalid_request", f"state is over {MAX_STATE} characters"))
+    try:
+        scope = scopes.parse(params.get("scope"))
+    except scopes.ScopeError as exc:
+        raise RedirectError(error_location(redirect_uri, "invalid_scope", str(exc), state=state)) from None
     challenge, method = params.get("code_challenge"), params.get("code_challenge_method")
     problem = pkce.challenge_problem(challenge, method)
     if problem is not None:
@@ -97,6 +111,7 @@ async def validate(*, session: AsyncSession, params: Mapping[str, str]) -> Autho
         app=app,
         owner_name=owner.name if owner else "",
         redirect_uri=redirect_uri,
+        scope=scope,
         state=state,
         code_challenge=challenge,
         code_challenge_method=method,
@@ -114,6 +129,7 @@ async def approve(*, session: AsyncSession, request: AuthorizationRequest, user:
             code_hash=secrets.digest(code),
             redirect_uri=request.redirect_uri,
             code_challenge=request.code_challenge,
+            scope=" ".join(request.scope),
             expires_at=utcnow() + CODE_TTL,
         )
     )

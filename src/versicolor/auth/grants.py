@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.auth import pkce, tokens
+from versicolor.auth import pkce, scopes, tokens
 from versicolor.auth.clients import Client, ClientKind, require_kind
 from versicolor.auth.errors import OAuthError, Replayed, invalid_client, invalid_grant, invalid_request
 from versicolor.core import secrets
@@ -47,6 +47,7 @@ class TokenResponse:
     access_token: str
     expires_in: int
     refresh_token: str | None = None
+    scope: str | None = None
 
     def as_json(self) -> dict[str, str | int]:
         """The JSON body of RFC 6749 §5.1."""
@@ -57,6 +58,8 @@ class TokenResponse:
         }
         if self.refresh_token is not None:
             body["refresh_token"] = self.refresh_token
+        if self.scope is not None:
+            body["scope"] = self.scope
         return body
 
 
@@ -107,7 +110,12 @@ async def authorization_code(
         raise invalid_grant("redirect_uri does not match the one of the authorization request")
     _check_verifier(code_verifier, row.code_challenge)
 
-    authorization = OAuthAuthorization(account_id=row.account_id, app_id=row.app_id, user_id=row.user_id)
+    authorization = OAuthAuthorization(
+        account_id=row.account_id,
+        app_id=row.app_id,
+        user_id=row.user_id,
+        scope=" ".join(scopes.stored(row.scope)),
+    )
     session.add(authorization)
     await session.flush()
     claimed = await session.execute(
@@ -118,7 +126,14 @@ async def authorization_code(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Replayed("the authorization code was already used; the tokens it issued are now revoked", code_id=row.id)
-    return await _issue(session=session, key=key, lifetimes=lifetimes, client=client, authorization=authorization)
+    return await _issue(
+        session=session,
+        key=key,
+        lifetimes=lifetimes,
+        client=client,
+        authorization=authorization,
+        scope=scopes.stored(authorization.scope),
+    )
 
 
 def _check_verifier(verifier: str | None, challenge: str | None) -> None:
@@ -135,9 +150,18 @@ def _check_verifier(verifier: str | None, challenge: str | None) -> None:
 
 
 async def refresh_token(
-    *, session: AsyncSession, key: str, lifetimes: Lifetimes, client: Client, refresh_token: str | None
+    *,
+    session: AsyncSession,
+    key: str,
+    lifetimes: Lifetimes,
+    client: Client,
+    refresh_token: str | None,
+    scope: str | None = None,
 ) -> TokenResponse:
-    """Exchange a refresh token for new tokens; the old one stops working (rotation)."""
+    """Exchange a refresh token for new tokens; the old one stops working (rotation).
+
+    `scope` may narrow the new access token to part of what the user approved (RFC 6749 §6), never widen it.
+    """
     require_kind(client, ClientKind.PARTNER_APP, "refresh_token")
     if not refresh_token:
         raise invalid_request("refresh_token is required")
@@ -182,18 +206,39 @@ async def refresh_token(
     )
     if still_valid.rowcount != 1:  # type: ignore[attr-defined]
         raise invalid_grant("the refresh token has been revoked; ask the user to authorize the application again")
-    return await _issue(session=session, key=key, lifetimes=lifetimes, client=client, authorization=authorization)
+    approved = scopes.stored(authorization.scope)
+    narrowed = approved
+    if scope is not None:
+        try:
+            narrowed = scopes.parse(scope)
+        except scopes.ScopeError as exc:
+            raise OAuthError("invalid_scope", str(exc)) from None
+        if not set(narrowed) <= set(approved):
+            raise OAuthError(
+                "invalid_scope", f"the user approved the scopes {' '.join(approved)!r}; a refresh cannot ask for more"
+            )
+    return await _issue(
+        session=session, key=key, lifetimes=lifetimes, client=client, authorization=authorization, scope=narrowed
+    )
 
 
 async def _issue(
-    *, session: AsyncSession, key: str, lifetimes: Lifetimes, client: Client, authorization: OAuthAuthorization
+    *,
+    session: AsyncSession,
+    key: str,
+    lifetimes: Lifetimes,
+    client: Client,
+    authorization: OAuthAuthorization,
+    scope: tuple[str, ...],
 ) -> TokenResponse:
+    granted = " ".join(scope)
     access = tokens.issue(
         key=key,
         user_id=authorization.user_id,
         account_id=authorization.account_id,
         ttl=lifetimes.access,
         client_id=client.client_id,
+        scope=granted,
     )
     refresh = secrets.new_secret()
     now = utcnow()
@@ -208,4 +253,4 @@ async def _issue(
         )
     )
     await session.flush()
-    return TokenResponse(access_token=access.token, expires_in=lifetimes.access, refresh_token=refresh)
+    return TokenResponse(access_token=access.token, expires_in=lifetimes.access, refresh_token=refresh, scope=granted)

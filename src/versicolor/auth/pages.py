@@ -1,8 +1,10 @@
 """The authorization page: its HTML (server-rendered, self-contained) and its signed session cookie.
 
-The cookie holds the signed-in user (if any) and the page's CSRF token; it is signed with a key derived from
-the server's signing key (itsdangerous), expires after an hour, and is HttpOnly and SameSite=Lax. Every form
-post must carry the cookie's CSRF token: a post from another site has neither.
+The cookie holds the page's CSRF token and, once the user signed in, the token of a server-side session
+(auth/sessions.py) that says who. It is signed (itsdangerous) with a key derived from the server's signing
+key, expires after an hour, and is HttpOnly and SameSite=Lax. Every form post must carry the cookie's CSRF
+token: a post from another site has neither. `PageSession` and `SessionCookie` serve any signed-in page (the
+dashboard too): give each its own salt, cookie name and path.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 COOKIE_NAME = "versicolor_authorize"
 COOKIE_PATH = "/oauth/authorize"
 SESSION_MAX_AGE = 3600
+SESSION_PURPOSE = "authorize"  # the server-side sessions this page opens (auth/sessions.py)
 
 _templates = Environment(
     loader=PackageLoader("versicolor.auth", "templates"),
@@ -48,12 +51,12 @@ class PageSession:
     """What the cookie remembers between the page's steps."""
 
     csrf_token: str
-    user_id: int | None = None
+    session_token: str | None = None  # a server-side session's (auth/sessions.py), once signed in
 
     @classmethod
-    def fresh(cls, user_id: int | None = None) -> PageSession:
+    def fresh(cls, session_token: str | None = None) -> PageSession:
         """A new session with a new CSRF token (also on signing in, so that an old token is worth nothing)."""
-        return cls(csrf_token=secrets.token_urlsafe(32), user_id=user_id)
+        return cls(csrf_token=secrets.token_urlsafe(32), session_token=session_token)
 
     def accepts(self, csrf_token: str | None) -> bool:
         """Whether a form's CSRF token is this session's."""
@@ -63,22 +66,23 @@ class PageSession:
 class SessionCookie:
     """Signs and reads the page's session cookie."""
 
-    def __init__(self, key: str) -> None:
-        self._serializer = URLSafeTimedSerializer(key, salt="versicolor.authorize-session")
+    def __init__(self, key: str, *, salt: str = "versicolor.authorize-session", max_age: int = SESSION_MAX_AGE) -> None:
+        self._serializer = URLSafeTimedSerializer(key, salt=salt)
+        self._max_age = max_age
 
     def load(self, raw: str | None) -> PageSession | None:
         """The session a cookie value holds, or None if it is missing, forged, expired or malformed."""
         if not raw or len(raw) > 1024:
             return None
         try:
-            data = self._serializer.loads(raw, max_age=SESSION_MAX_AGE)
+            data = self._serializer.loads(raw, max_age=self._max_age)
         except BadData:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        user_id = data.get("u")
-        return PageSession(csrf_token=data["c"], user_id=user_id if isinstance(user_id, int) else None)
+        token = data.get("s")
+        return PageSession(csrf_token=data["c"], session_token=token if isinstance(token, str) else None)
 
     def dump(self, session: PageSession) -> str:
         """The signed cookie value for `session`."""
-        return str(self._serializer.dumps({"c": session.csrf_token, "u": session.user_id}))
+        return str(self._serializer.dumps({"c": session.csrf_token, "s": session.session_token}))

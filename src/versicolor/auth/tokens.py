@@ -29,6 +29,7 @@ class AccessClaims:
     expires_at: int
     client_id: str | None = None
     generation: int | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,14 @@ class IssuedToken:
 
 
 def issue(
-    *, key: str, user_id: int, account_id: int, ttl: int, client_id: str, generation: int | None = None
+    *,
+    key: str,
+    user_id: int,
+    account_id: int,
+    ttl: int,
+    client_id: str,
+    generation: int | None = None,
+    scope: str | None = None,
 ) -> IssuedToken:
     """Sign a new access token valid for `ttl` seconds."""
     now = int(time.time())
@@ -52,6 +60,7 @@ def issue(
         expires_at=now + ttl,
         client_id=client_id,
         generation=generation,
+        scope=scope,
     )
     payload: dict[str, str | int] = {
         "sub": str(user_id),
@@ -63,6 +72,8 @@ def issue(
     }
     if generation is not None:
         payload["gen"] = generation
+    if scope is not None:
+        payload["scope"] = scope
     return IssuedToken(jwt.encode(payload, key, algorithm=ALGORITHM), claims)
 
 
@@ -82,6 +93,7 @@ def verify(*, key: str, token: str) -> AccessClaims:
     try:
         client_id = payload.get("cid")
         generation = payload.get("gen")
+        scope = payload.get("scope")
         return AccessClaims(
             user_id=int(payload["sub"]),
             account_id=int(payload["aid"]),
@@ -90,6 +102,7 @@ def verify(*, key: str, token: str) -> AccessClaims:
             expires_at=int(payload["exp"]),
             client_id=None if client_id is None else str(client_id),
             generation=None if generation is None else int(generation),
+            scope=None if scope is None else str(scope),
         )
     except (TypeError, ValueError) as exc:
         raise Unauthenticated("the access token's claims are malformed") from exc

@@ -50,11 +50,6 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def _check_password(password: str | None) -> None:
-    if password is not None and len(password) < passwords.MIN_LENGTH:
-        raise Invalid.field("password", f"must be at least {passwords.MIN_LENGTH} characters")
-
-
 async def create_account(*, session: AsyncSession, name: str, email: str, password: str | None = None) -> NewAccount:
     """Create an account with its first ADMIN user, that user's API credentials and the account secret."""
     name = name.strip()
@@ -82,7 +77,8 @@ async def create_user(
     if await session.get(Account, account_id) is None:
         raise NotFound.object("account", account_id)
     email = normalize_email(email)
-    _check_password(password)
+    if password is not None:
+        password = await passwords.check_new_password(password, personal=(email, first_name or "", last_name or ""))
     if await session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists")
     user = User(
@@ -91,7 +87,7 @@ async def create_user(
         role=role.value,
         first_name=first_name,
         last_name=last_name,
-        password_hash=passwords.hash_password(password) if password else None,
+        password_hash=await passwords.hash_password(password) if password else None,
     )
     session.add(user)
     try:
@@ -117,6 +113,7 @@ async def get_user(*, session: AsyncSession, principal: Principal, user_id: int)
 
 async def rotate_credentials(*, session: AsyncSession, principal: Principal) -> IssuedCredentials:
     """Give the caller a new client secret: the old one, and every token issued from it, stop working."""
+    principal.require_first_party()
     if principal.user_id is None:
         raise Forbidden("an account secret has no API credentials of its own; use a user's access token")
     credential = await credentials_of(session=session, user_id=principal.user_id)
@@ -136,6 +133,7 @@ async def rotate_credentials(*, session: AsyncSession, principal: Principal) -> 
 
 async def rotate_account_secret(*, session: AsyncSession, principal: Principal) -> str:
     """Give the caller's account a new account secret (X-Account-Secret); the old one stops working."""
+    principal.require_first_party()
     account = await session.get(Account, principal.account_id)
     if account is None:
         raise NotFound.object("account", principal.account_id)
@@ -147,6 +145,7 @@ async def rotate_account_secret(*, session: AsyncSession, principal: Principal) 
 
 async def delete_user(*, session: AsyncSession, principal: Principal, user_id: int) -> None:
     """Remove a user of the caller's account, with its credentials; its tokens are refused from then on."""
+    principal.require_first_party()
     user = await get_user(session=session, principal=principal, user_id=user_id)
     if user.id == principal.user_id:
         raise Conflict("you cannot delete yourself; ask another ADMIN of the account")
@@ -161,7 +160,7 @@ async def authenticate_user(*, session: AsyncSession, email: str, password: str)
     except Invalid:
         normalized = None
     user = None if normalized is None else await session.scalar(select(User).where(User.email == normalized))
-    if not passwords.verify_password(password, user.password_hash if user else None) or user is None:
+    if not await passwords.verify_password(password, user.password_hash if user else None) or user is None:
         return None
     return user
 

@@ -62,6 +62,7 @@ async def invite(
 ) -> accounts.NewUser:
     """Add a user to the caller's account (ADMIN only), with API credentials whose secret is shown this once."""
     principal.require(Permission.ADMIN)
+    principal.require_first_party()
     return await accounts.create_user(
         session=session,
         account_id=principal.account_id,
@@ -76,6 +77,7 @@ async def invite(
 async def update(*, session: AsyncSession, principal: Principal, user_id: int, changes: UserFields) -> User:
     """Change a user's names or role (ADMIN only); the account's last ADMIN keeps that role."""
     principal.require(Permission.ADMIN)
+    principal.require_first_party()
     user = await get(session=session, principal=principal, user_id=user_id)
     if "first_name" in changes:
         user.first_name = _person_name(changes["first_name"], "firstName")

@@ -62,7 +62,9 @@ class UserInvite(CamelIn):
     first_name: str | None = None
     last_name: str | None = None
     password: str | None = Field(
-        default=None, description="lets the user sign in on the authorization page; at least 8 characters"
+        default=None,
+        description="lets the user sign in on the authorization page; at least 12 characters, not a common or easily "
+        "guessed password",
     )
 
 

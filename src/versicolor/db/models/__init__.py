@@ -16,6 +16,7 @@ from versicolor.db.models.oauth import (
 )
 from versicolor.db.models.results import ResultReport
 from versicolor.db.models.segments import Segment
+from versicolor.db.models.sessions import SignInSession
 from versicolor.db.models.sites import Site
 from versicolor.db.models.tracking import TrackingConversion, TrackingExposure, TrackingVisit, TrackingVisitorGoal
 
@@ -37,6 +38,7 @@ __all__ = [
     "ResultReport",
     "Segment",
     "ServerSecret",
+    "SignInSession",
     "Site",
     "TrackingConversion",
     "TrackingExposure",

@@ -48,6 +48,8 @@ class OAuthAuthorization(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("oauth_apps.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # What the application's tokens may do (auth/scopes.py); NULL on authorizations made before scopes existed.
+    scope: Mapped[str | None] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -64,6 +66,8 @@ class AuthorizationCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     redirect_uri: Mapped[str] = mapped_column(String(2048))
     code_challenge: Mapped[str | None] = mapped_column(String(128))
+    # The scopes the user approved (space-separated, auth/scopes.py); NULL on codes issued before scopes existed.
+    scope: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Set by the one redemption that wins (a conditional UPDATE), with what that redemption issued.
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
