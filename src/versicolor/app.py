@@ -24,7 +24,9 @@ from versicolor.api.automation import variations as automation_variations
 from versicolor.api.conventions import ratelimit
 from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
+from versicolor.api.headers import SecurityHeaders
 from versicolor.api.https import HttpsRule, parse_networks
+from versicolor.api.public_url import RedirectsWithoutHost
 from versicolor.api.request_ids import RequestIdMiddleware
 from versicolor.api.v3 import url_groups as v3_url_groups
 from versicolor.api.v3 import urls as v3_urls
@@ -102,9 +104,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # Outside the limiter: a refused plain-HTTP request is not counted, and the limiter sees the client's address
     # as a trusted proxy gives it.
     app.add_middleware(
-        HttpsRule, required=settings.require_https, trusted_proxies=parse_networks(settings.trusted_proxies)
+        HttpsRule,
+        required=settings.require_https,
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        hsts_max_age=settings.hsts_max_age,
     )
     app.add_middleware(errors.UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RedirectsWithoutHost, public_url=settings.public_url)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer gets them, a 500 or a 429 too
     logging.getLogger("versicolor").setLevel(settings.log_level.upper())
     return app

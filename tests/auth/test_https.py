@@ -154,6 +154,10 @@ def test_serve_terminates_tls_itself(tmp_path: Path) -> None:
             assert token.status_code == 200, token.text
             me = http.get("/accounts/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
             assert me.status_code == 200 and me.json()["email"] == "tls@example.com"
+            # Over TLS every answer tells the browser to keep to HTTPS (a token answer, an error too).
+            for answer in (token, me, http.get("/sites")):
+                assert answer.headers["strict-transport-security"] == "max-age=31536000", answer.headers
+                assert answer.headers["x-content-type-options"] == "nosniff"
         # The certificate is checked: a client that does not trust it refuses to talk.
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{server.base_url}/healthz", verify=ssl.create_default_context())

@@ -106,3 +106,39 @@ async def test_an_unresolvable_callback_host_is_refused(
     )
     assert answer.status_code == 400 and answer.json()["details"][0]["field"] == "callbackUrl"
     assert receiver.received == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://0177.0.0.1/x",
+        "https://１２７.０.０.１/x",  # noqa: RUF001 -- full-width digits, once a 500
+        "https://[2002:a9fe:a9fe::]/latest/meta-data",
+        "https://[64:ff9b::7f00:1]/x",
+        "https://hooks.example.com:22/x",
+        "https://nowhere.example.org/x",
+        "https://[fe80::1%25eth0]/x",
+        "https://hooks.example.com:99999/x",
+    ],
+)
+async def test_a_callback_url_into_our_network_is_a_400_that_reveals_nothing(
+    client: httpx.AsyncClient, factory: Factory, receiver: Receiver, url: str
+) -> None:
+    made = await shop(client, factory)
+    answer = await client.post(
+        f"/experiments/{made.experiment_id}/results", json={"callbackUrl": url}, headers=made.account.headers
+    )
+    assert answer.status_code == 400, answer.text
+    [detail] = answer.json()["details"]
+    assert detail["field"] == "callbackUrl"
+    texts = {detail["message"]}
+    other = await client.post(
+        f"/experiments/{made.experiment_id}/results",
+        json={"callbackUrl": "https://127.0.0.1/x"},
+        headers=made.account.headers,
+    )
+    texts.add(other.json()["details"][0]["message"])
+    if "99999" not in url:  # a port out of range is a malformed URL, refused when its form is read
+        assert len(texts) == 1, texts
+    assert "resolve" not in answer.text and "127.0.0" not in answer.text and "169.254" not in answer.text
+    assert receiver.received == []

@@ -120,6 +120,17 @@ async def test_without_a_page_host_there_is_no_configuration(client: httpx.Async
         assert "Origin" in answer.json()["message"]
 
 
+async def test_origin_null_is_refused_whatever_the_referer_says(client: httpx.AsyncClient, live: Shop) -> None:
+    # A sandboxed iframe or a file:// page sends Origin: null, and may still send a Referer of an enabled host.
+    headers = {"Origin": "null", "Referer": f"{ORIGIN}/products/42"}
+    answer = await client.get(live.config_path, headers=headers)
+    assert answer.status_code == 403, answer.text
+    assert "access-control-allow-origin" not in answer.headers
+    assert "experiments" not in answer.text
+    preflight = await client.options(live.config_path, headers={**headers, "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+
+
 @pytest.mark.parametrize("state", ["off", "archived"])
 async def test_a_disabled_or_archived_host_gets_no_configuration(
     client: httpx.AsyncClient, factory: Factory, state: str

@@ -7,6 +7,10 @@ development); and requests from a trusted proxy (`VERSICOLOR_TRUSTED_PROXIES`) w
 word decides even when it connects from loopback: a reverse proxy on this machine must be listed, or every
 request it forwards would pass as local. Health probes (`/healthz`, `/readyz`) are exempt: they carry nothing
 secret, and load balancers send them in plain HTTP. Everything else gets a 403 that says HTTPS is required.
+
+Answers to requests that came over HTTPS carry `Strict-Transport-Security` (`VERSICOLOR_HSTS_MAX_AGE`), so
+that a browser that once reached the service over HTTPS never again tries plain HTTP to it (RFC 6797; never
+sent over plain HTTP, where it would mean nothing).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from versicolor.api.dialects import dialect_of, error_response
 
@@ -51,9 +55,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class HttpsRule:
     """Pure ASGI middleware applying the HTTPS rule."""
 
-    def __init__(self, app: ASGIApp, *, required: bool, trusted_proxies: Sequence[Network] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, required: bool, trusted_proxies: Sequence[Network] = (), hsts_max_age: int = 0
+    ) -> None:
         self.app = app
         self.required = required
+        self._hsts = f"max-age={hsts_max_age}".encode() if hsts_max_age > 0 else None
         self.trusted = tuple(trusted_proxies)
         self._peers: dict[str, tuple[bool, bool]] = {}
 
@@ -82,10 +89,21 @@ class HttpsRule:
             # A trusted proxy speaks for its clients, also from loopback (a reverse proxy on this machine).
             scope = self._forwarded(scope)
             loopback = False
+        if scope.get("scheme") == "https" and self._hsts is not None:
+            send = self._with_hsts(send, self._hsts)
         if not self.required or loopback or scope.get("scheme") == "https" or scope["path"] in _EXEMPT:
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, receive, send)
+
+    @staticmethod
+    def _with_hsts(send: Send, value: bytes) -> Send:
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"strict-transport-security", value)]
+            await send(message)
+
+        return send_with_hsts
 
     def _forwarded(self, scope: Scope) -> Scope:
         # The value our proxy added is the last one; earlier ones came from the client and prove nothing.

@@ -17,10 +17,13 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import re
 import socket
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -61,50 +64,136 @@ def signature(*, key: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+# One answer for every target refused, whatever the reason: the error must not tell a caller what our DNS
+# says, nor which internal addresses exist.
+REFUSED = (
+    "cannot receive reports: it must be an https:// URL whose host is a public DNS name or public IP address "
+    "(written in the usual form) and whose port is one of {ports}"
+)
+DEFAULT_PORTS = frozenset({443, 8443})
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_NUMERIC = re.compile(r"^[0-9a-fx.]+$")
+
+
+def parse_ports(value: str) -> frozenset[int]:
+    """The ports of a comma-separated list (VERSICOLOR_CALLBACK_PORTS); raises ValueError."""
+    ports = frozenset(int(part) for part in value.split(",") if part.strip())
+    if not ports or any(not 1 <= port <= 65535 for port in ports):
+        raise ValueError(f"{value!r} is not a comma-separated list of ports 1-65535")
+    return ports
+
+
 def refusal(address: IpAddress) -> str | None:
-    """Why a callback may not go to `address`, or None when it is a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return "a loopback address"
-    if address.is_link_local:
-        return "a link-local address"
-    if address.is_private:
-        return "a private address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved or not address.is_global:
-        return "not a public address"
+    """Why a callback may not go to `address`, or None when it is a public address.
+
+    IPv6 forms that carry an IPv4 address (IPv4-mapped, 6to4, NAT64) are judged by the IPv4 address they
+    lead to as well: `2002:7f00:1::` is 127.0.0.1 reached through a 6to4 relay.
+    """
+    embedded: list[IpAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            embedded = [address.ipv4_mapped]
+        elif address in _NAT64:
+            embedded = [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+        elif address.sixtofour is not None:
+            embedded.append(address.sixtofour)
+    for candidate in embedded:
+        if candidate.is_loopback:
+            return "a loopback address"
+        if candidate.is_link_local:
+            return "a link-local address"
+        if candidate.is_private:
+            return "a private address"
+        if candidate.is_multicast or candidate.is_unspecified or candidate.is_reserved or not candidate.is_global:
+            return "not a public address"
     return None
 
 
-async def safe_addresses(url: str, *, resolve: Resolver) -> list[str]:
-    """Every address the URL's host resolves to, all public; raises Invalid naming callbackUrl otherwise."""
-    parsed = httpx.URL(url)
-    if parsed.scheme != "https":
-        raise Invalid.field(FIELD, "must be an https:// URL; reports are not sent over plain HTTP")
-    host = parsed.host
+@dataclass(frozen=True)
+class Target:
+    """A callback URL taken apart: its host (an ASCII DNS name or an IP address) and its port."""
+
+    host: str
+    port: int
+    literal: IpAddress | None
+
+
+def target_of(url: str, *, ports: frozenset[int] = DEFAULT_PORTS) -> Target:
+    """The host and port `url` names, strictly read; raises Invalid (one text, whatever is wrong)."""
+    refused = Invalid.field(FIELD, REFUSED.format(ports=" or ".join(str(p) for p in sorted(ports))))
     try:
-        literal: IpAddress | None = ipaddress.ip_address(host)
+        parts = urlsplit(url)
+        port = parts.port if parts.port is not None else 443
+        host = parts.hostname or ""
     except ValueError:
-        literal = None
-    if literal is not None:
-        resolved = [str(literal)]
+        raise refused from None
+    if parts.scheme.lower() != "https" or not host or port not in ports:
+        raise refused
+    # A bracketed IPv6 literal, never with a zone (fe80::1%eth0 names an interface of ours).
+    if ":" in host:
+        try:
+            return Target(host=host, port=port, literal=ipaddress.IPv6Address(host))
+        except ValueError:
+            raise refused from None
+    # Full-width digits and other compatibility forms are what a resolver would see after IDNA: fold them.
+    host = unicodedata.normalize("NFKC", host).rstrip(".").lower()
+    if _NUMERIC.match(host) and any(ch.isdigit() for ch in host.replace(".", "")[-1:]):
+        # Only the dotted-quad form: 0177.0.0.1 (octal), 0x7f.1, 2130706433 or 127.1 reach 127.0.0.1 through
+        # a resolver's inet_aton, and would pass a check that reads them otherwise.
+        try:
+            return Target(host=host, port=port, literal=ipaddress.IPv4Address(host))
+        except ValueError:
+            raise refused from None
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise refused from None
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise refused  # "localhost", "intranet": single-label names resolve inside
+    if labels[-1].isdigit():
+        raise refused  # 10.0.0.0x1 and other numeric-looking names a resolver may read as an address
+    return Target(host=ascii_host, port=port, literal=None)
+
+
+async def safe_addresses(url: str, *, resolve: Resolver, ports: frozenset[int] = DEFAULT_PORTS) -> list[str]:
+    """Every address the URL's host resolves to, all public; raises Invalid naming callbackUrl otherwise.
+
+    The refusal reads the same whatever the reason (a private address, no such host, a port not allowed), so
+    that it tells a caller nothing about the network it was aimed at; the reason goes to the log.
+    """
+    target = target_of(url, ports=ports)
+    refused = Invalid.field(FIELD, REFUSED.format(ports=" or ".join(str(p) for p in sorted(ports))))
+    if target.literal is not None:
+        resolved = [str(target.literal)]
     else:
         try:
-            resolved = list(await resolve(host, parsed.port or 443))
+            resolved = list(await resolve(target.host, target.port))
         except (OSError, UnicodeError) as exc:
-            raise Invalid.field(FIELD, f"host {host} does not resolve ({exc})") from exc
+            log.info("callback host %s does not resolve (%s)", target.host, exc)
+            raise Unresolved(refused) from exc
         if not resolved:
-            raise Invalid.field(FIELD, f"host {host} does not resolve")
+            log.info("callback host %s resolves to no address", target.host)
+            raise Unresolved(refused)
     for raw in resolved:
         # getaddrinfo may append an IPv6 zone ("fe80::1%eth0"); the zone makes no address public.
-        address = ipaddress.ip_address(raw.split("%", 1)[0])
+        try:
+            address = ipaddress.ip_address(raw.split("%", 1)[0])
+        except ValueError:
+            raise refused from None
         reason = refusal(address)
         if reason is not None:
-            raise Invalid.field(
-                FIELD,
-                f"host {host} resolves to {address}, {reason}; callbacks go only to public HTTPS endpoints",
-            )
+            log.info("callback host %s resolves to %s, %s: refused", target.host, address, reason)
+            raise refused
     return resolved
+
+
+class Unresolved(Invalid):
+    """A callback host that does not resolve (now): a delivery tries it again later."""
+
+    def __init__(self, refused: Invalid) -> None:
+        super().__init__(refused.message, details=refused.details)
 
 
 @dataclass(frozen=True)
@@ -127,10 +216,11 @@ class CallbackSender:
     clock: Callable[[], float] = time.time
     delays: Sequence[float] = field(default=RETRY_DELAYS)
     timeout: float = 10.0
+    ports: frozenset[int] = DEFAULT_PORTS
 
     async def check(self, url: str) -> None:
         """Raise Invalid (naming callbackUrl) unless `url` may receive callbacks now."""
-        await safe_addresses(url, resolve=self.resolve)
+        await safe_addresses(url, resolve=self.resolve, ports=self.ports)
 
     async def deliver(self, *, url: str, body: bytes, key: str, data_code: str) -> Delivery:
         """POST `body` to `url`, retrying with backoff until it is accepted (2xx) or refused for good."""
@@ -158,14 +248,20 @@ class CallbackSender:
     ) -> tuple[str, bool] | None:
         """None when delivered; otherwise the problem and whether another attempt may succeed."""
         try:
-            addresses = await safe_addresses(url, resolve=self.resolve)
-        except Invalid as exc:
-            # A host that stopped resolving may come back; one that now points inside never gets a request.
-            return exc.message, "does not resolve" in exc.message
-        target = httpx.URL(url)
-        pinned = target.copy_with(host=addresses[0].split("%", 1)[0])
+            addresses = await safe_addresses(url, resolve=self.resolve, ports=self.ports)
+        except Unresolved:
+            return "the host does not resolve", True  # it may come back
+        except Invalid:
+            # One that now points inside (or is no longer allowed) never gets a request.
+            return "the host is no longer a public HTTPS endpoint", False
+        target = target_of(url, ports=self.ports)
+        parts = urlsplit(url)
+        address = addresses[0].split("%", 1)[0]
+        at = f"[{address}]" if ":" in address else address
+        pinned = httpx.URL(f"https://{at}:{target.port}{parts.path or '/'}{'?' + parts.query if parts.query else ''}")
+        named = f"[{target.host}]" if ":" in target.host else target.host
         headers = {
-            "Host": target.netloc.decode("ascii"),
+            "Host": named if target.port == 443 else f"{named}:{target.port}",
             "Content-Type": "application/json",
             "User-Agent": "Versicolor-Callbacks/1",
             DATA_CODE_HEADER: data_code,

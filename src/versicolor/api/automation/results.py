@@ -6,16 +6,16 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BeforeValidator, Field
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut
-from versicolor.api.deps import DbSession, RuntimeDep
+from versicolor.api.deps import DbSession, RuntimeDep, runtime_of
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core.roles import Permission
 from versicolor.results import service, store
-from versicolor.results.callbacks import SIGNATURE_HEADER, CallbackSender, account_callback_key
+from versicolor.results.callbacks import SIGNATURE_HEADER, CallbackSender, account_callback_key, parse_ports
 from versicolor.results.request import (
     MAX_DATE_INTERVALS,
     MAX_FILTER_VALUES,
@@ -30,12 +30,14 @@ from versicolor.results.request import (
 
 router = APIRouter(tags=["results"], route_class=CheckedRoute)
 
-_DEFAULT_CALLBACKS = CallbackSender()
 
-
-def callback_sender() -> CallbackSender:
+def callback_sender(request: Request) -> CallbackSender:
     """How callbacks reach the network (tests override this dependency to stand in for it)."""
-    return _DEFAULT_CALLBACKS
+    sender = getattr(request.app.state, "callback_sender", None)
+    if not isinstance(sender, CallbackSender):
+        ports = parse_ports(runtime_of(request).settings.callback_ports)
+        sender = request.app.state.callback_sender = CallbackSender(ports=ports)
+    return sender
 
 
 Callbacks = Annotated[CallbackSender, Depends(callback_sender)]
@@ -169,5 +171,6 @@ async def get_results(
 @router.get("/results/callbackKey", openapi_extra=needs(Permission.ADMIN))
 async def get_callback_key(caller: Caller, runtime: RuntimeDep) -> CallbackKeyOut:
     """The key this account's callbacks are signed with (HMAC-SHA256 over `"<t>." + body`)."""
+    caller.require_first_party()
     key = account_callback_key(server_key=runtime.signing_key, account_id=caller.account_id)
     return CallbackKeyOut(key=key, header=SIGNATURE_HEADER, algorithm="HMAC-SHA256")

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 from fastapi import Body, Query, Request, Response
 
+from versicolor.api import public_url
 from versicolor.core import querying
 from versicolor.core.querying import Fields, ListQuery, Page
 
@@ -93,13 +94,13 @@ def search_body(fields: Fields) -> Callable[..., Awaitable[ListQuery]]:
 
 
 def page_url(request: Request, query: ListQuery) -> str:
-    """An absolute `GET /<resource>` URL for `query`; a search's pages are reachable by GET too."""
-    url = request.url
-    path = url.path
+    """The `GET /<resource>` URL for `query` (under VERSICOLOR_PUBLIC_URL, or relative: never from the `Host`
+    header, api/public_url.py); a search's pages are reachable by GET too."""
+    path = request.url.path
     if request.method == "POST" and path.endswith("/search"):
         path = path.removesuffix("/search")
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in _LIST_PARAMS]
-    return str(url.replace(path=path, query=urlencode([*kept, *query.as_params().items()])))
+    return public_url.absolute(public_url.base(request), path, urlencode([*kept, *query.as_params().items()]))
 
 
 _LIST_PARAMS = frozenset({"page", "perPage", "filter", "sort", "optionalFields"})

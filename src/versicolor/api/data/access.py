@@ -65,16 +65,21 @@ class Access:
 
 
 def page_host(request: Request) -> str | None:
-    """The host of the page behind a browser request: from `Origin`, else from `Referer`."""
-    for header in ("origin", "referer"):
-        value = request.headers.get(header)
-        if value and value != "null":  # "null": a sandboxed or file:// page, which has no host
-            try:
-                host = urlsplit(value).hostname
-            except ValueError:
-                host = None
-            return host or value
-    return None
+    """The host of the page behind a browser request: from `Origin`, else (no Origin at all) from `Referer`.
+
+    `Origin: null` is a sandboxed iframe, a `file://` or `data:` page, or a redirect across origins: a page
+    with no host. It is no host even when a `Referer` names one, since a page can choose its Referer (an
+    opaque origin may still send one) but not its Origin; a browser that sent `null` never reads our answer.
+    """
+    origin = request.headers.get("origin")
+    value = origin if origin is not None else request.headers.get("referer")
+    if not value or value.strip() == "null":
+        return None
+    try:
+        host = urlsplit(value).hostname
+    except ValueError:
+        host = None
+    return host or value
 
 
 def cors_headers(request: Request, *, preflight: bool = False) -> dict[str, str]:

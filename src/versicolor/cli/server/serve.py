@@ -72,6 +72,7 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         fail("--tls-cert and --tls-key go together")
+    from versicolor import logs
     from versicolor.api import framework
 
     try:
@@ -93,5 +94,6 @@ def serve(
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
         log_level=settings.log_level,
+        log_config=logs.config(settings.log_level),  # every line, the access log's too, with secrets masked
         proxy_headers=False,  # the HTTPS rule decides itself whom to believe
     )
