@@ -20,6 +20,7 @@ from tests.auth.browser import authorize_url, form_of, register_app
 from tests.factories import Factory
 from versicolor.auth import signin
 from versicolor.auth.throttle import FailureThrottle
+from versicolor.core import accounts
 from versicolor.runtime import Runtime
 
 
@@ -100,3 +101,52 @@ async def test_the_sign_in_module_signs_in_throttles_and_ends_sessions(runtime: 
     await signin.close_session(sessions=runtime.sessions, token=second)
     async with runtime.sessions() as session, session.begin():
         assert await signin.signed_in_user(session=session, token=second, purpose="test") is None
+
+
+async def test_one_email_in_two_accounts_signs_in_where_its_password_opens(
+    browser: httpx.AsyncClient, factory: Factory, runtime: Runtime
+) -> None:
+    first, second = await factory.account("First"), await factory.account("Second")
+    async with runtime.sessions() as session, session.begin():
+        await accounts.create_user(
+            session=session,
+            account_id=second.account_id,
+            email=first.admin.email,
+            password="another long passphrase here",
+        )
+    app = await register_app(runtime, first.account_id)
+    fields = form_of((await browser.get(authorize_url(app))).text).fields
+    # The second account's password opens the second account's user.
+    signed_in = await browser.post(
+        "/oauth/authorize",
+        data={**fields, "email": first.admin.email, "password": "another long passphrase here", "action": "sign_in"},
+    )
+    assert signed_in.status_code == 303
+    consent = await browser.get(signed_in.headers["location"])
+    assert "approve" in form_of(consent.text).actions
+
+
+async def test_the_same_password_in_two_accounts_asks_which(runtime: Runtime, factory: Factory) -> None:
+    first, second = await factory.account("First Co"), await factory.account("Second Co")
+    async with runtime.sessions() as session, session.begin():
+        await accounts.create_user(
+            session=session, account_id=second.account_id, email=first.admin.email, password=first.admin.password
+        )
+    throttle = FailureThrottle(free_failures=5, backoff_ceiling=60, per_network="", redis_url=None, redis_prefix="x:")
+    asked = await signin.attempt(
+        sessions=runtime.sessions,
+        throttle=throttle,
+        email=first.admin.email,
+        password=first.admin.password,
+        address=None,
+    )
+    assert asked.user is None and {c.account_name for c in asked.choices} == {"First Co", "Second Co"}
+    chosen = await signin.attempt(
+        sessions=runtime.sessions,
+        throttle=throttle,
+        email=first.admin.email,
+        password=first.admin.password,
+        address=None,
+        account_id=second.account_id,
+    )
+    assert chosen.user is not None and chosen.user.account_id == second.account_id

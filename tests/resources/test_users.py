@@ -113,10 +113,25 @@ async def test_bad_invitations_name_the_field(
     assert (await client.get("/accounts", headers=account.headers)).headers["x-total-count"] == "1"
 
 
-async def test_an_email_already_in_use_is_a_conflict(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_an_email_already_in_the_account_is_a_conflict(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    answer = await client.post("/accounts", json={"email": account.admin.email.upper()}, headers=account.headers)
+    assert answer.status_code == 409 and "already exists in this account" in answer.json()["message"]
+
+
+async def test_inviting_tells_nothing_of_other_accounts_emails(client: httpx.AsyncClient, factory: Factory) -> None:
+    # The attack: an ADMIN probing which emails have users elsewhere (it used to get a 409 for them).
     account, other = await factory.account(), await factory.account()
-    answer = await client.post("/accounts", json={"email": other.admin.email.upper()}, headers=account.headers)
-    assert answer.status_code == 409 and "already exists" in answer.json()["message"]
+    elsewhere = await client.post("/accounts", json={"email": other.admin.email.upper()}, headers=account.headers)
+    fresh = await client.post(
+        "/accounts", json={"email": f"fresh-{other.account_id}@example.com"}, headers=account.headers
+    )
+    assert elsewhere.status_code == fresh.status_code == 201, elsewhere.text
+    assert sorted(elsewhere.json()) == sorted(fresh.json())
+    assert elsewhere.json()["email"] == other.admin.email
+    # Two users now: each account sees only its own.
+    theirs = await client.get("/accounts", headers=other.headers)
+    assert [user["email"] for user in theirs.json()] == [other.admin.email]
 
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.VIEWER])

@@ -323,6 +323,7 @@ def _sign_in_page(
     error: str | None = None,
     email: str | None = None,
     status: int = 200,
+    choices: tuple[signin.Choice, ...] = (),
 ) -> HTMLResponse:
     return _page(
         "sign_in.html",
@@ -333,6 +334,7 @@ def _sign_in_page(
         csrf_token=session.csrf_token,
         error=error,
         email=email,
+        choices=choices,
     )
 
 
@@ -428,12 +430,14 @@ async def _sign_in(
     email, password = form.get("email", "").strip(), form.get("password", "")
     if not email or not password:
         return _sign_in_page(auth_request, session, error="Enter your email and password.", email=email, status=400)
+    chosen = form.get("account_id", "")
     outcome = await signin.attempt(
         sessions=runtime.sessions,
         throttle=throttle_of(request),
         email=email,
         password=password,
         address=_address(request),
+        account_id=int(chosen) if chosen.isdigit() and len(chosen) < 19 else None,
     )
     if outcome.retry_after is not None:
         return _sign_in_page(
@@ -442,6 +446,14 @@ async def _sign_in(
             error=f"Too many failed sign-ins; try again in {outcome.retry_after} s.",
             email=email,
             status=429,
+        )
+    if outcome.choices:
+        return _sign_in_page(
+            auth_request,
+            session,
+            error="This email and password open several accounts: choose one, and enter the password again.",
+            email=email,
+            choices=outcome.choices,
         )
     if outcome.user is None:
         return _sign_in_page(auth_request, session, error="Wrong email or password.", email=email, status=401)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from versicolor.core.errors import Conflict, Forbidden, Invalid, NotFound
 from versicolor.core.roles import Principal, Role
 from versicolor.db.models import Account, ApiCredential, User
 
+# How many accounts' users one sign-in checks the password of (an email in more is checked in the oldest).
+MAX_ACCOUNTS_PER_EMAIL = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -79,8 +82,9 @@ async def create_user(
     email = normalize_email(email)
     if password is not None:
         password = await passwords.check_new_password(password, personal=(email, first_name or "", last_name or ""))
-    if await session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists")
+    taken = select(User.id).where(User.account_id == account_id, User.email == email)
+    if await session.scalar(taken) is not None:
+        raise Conflict(f"a user with email {email} already exists in this account")
     user = User(
         account_id=account_id,
         email=email,
@@ -93,7 +97,7 @@ async def create_user(
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent insert of the same email
-        raise Conflict(f"a user with email {email} already exists") from exc
+        raise Conflict(f"a user with email {email} already exists in this account") from exc
     client_secret = secrets.new_secret()
     credential = ApiCredential(
         user_id=user.id, client_id=secrets.new_client_id(), secret_hash=secrets.digest(client_secret)
@@ -153,16 +157,28 @@ async def delete_user(*, session: AsyncSession, principal: Principal, user_id: i
     await session.flush()
 
 
-async def authenticate_user(*, session: AsyncSession, email: str, password: str) -> User | None:
-    """The user with this email and password (signing in), or None; as slow for unknown emails as for known."""
+async def authenticate_user(*, session: AsyncSession, email: str, password: str) -> list[User]:
+    """The users this email and password open (signing in): usually one, several when the same person has
+    the same password in several accounts, none when wrong. As slow for unknown emails as for known ones."""
     try:
         normalized = normalize_email(email)
     except Invalid:
         normalized = None
-    user = None if normalized is None else await session.scalar(select(User).where(User.email == normalized))
-    if not await passwords.verify_password(password, user.password_hash if user else None) or user is None:
-        return None
-    return user
+    candidates = (
+        []
+        if normalized is None
+        else list(
+            await session.scalars(
+                select(User).where(User.email == normalized).order_by(User.id).limit(MAX_ACCOUNTS_PER_EMAIL)
+            )
+        )
+    )
+    if not candidates:
+        await passwords.verify_password(password, None)
+        return []
+    # Checked side by side in argon2's pool: a second account costs little more time than one.
+    verdicts = await asyncio.gather(*(passwords.verify_password(password, user.password_hash) for user in candidates))
+    return [user for user, verdict in zip(candidates, verdicts, strict=True) if verdict]
 
 
 async def find_user(*, session: AsyncSession, user_id: int) -> User | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -27,11 +27,14 @@ class User(Base):
     """A person who signs in to an account, with one role."""
 
     __tablename__ = "users"
+    # An email is unique within an account, not across accounts: whether it exists in another account is
+    # none of an inviting ADMIN's business (and the same person may work for two customers).
+    __table_args__ = (UniqueConstraint("account_id", "email", name="uq_users_account_id_email"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     # Stored lower-cased so that uniqueness is case-insensitive on every backend.
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
     first_name: Mapped[str | None] = mapped_column(String(200))
     last_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
