@@ -22,6 +22,7 @@ from versicolor.core.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyAttempts,
     Unauthenticated,
 )
 
@@ -33,6 +34,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooManyAttempts: 429,
 }
 
 
@@ -94,6 +96,8 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     details = [Detail(_encodable(d.field), _encodable(d.message)) for d in exc.details]
     message = _encodable(exc.message)
     return error_response(dialect_of(request.url.path), status, message, details=details, headers=headers)

@@ -6,14 +6,15 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import passwords, secrets
 from versicolor.core.errors import Conflict, Forbidden, Invalid, NotFound
 from versicolor.core.roles import Principal, Role
-from versicolor.db.models import Account, ApiCredential, User
+from versicolor.db.models import Account, ApiCredential, SignInSession, User
+from versicolor.db.types import utcnow
 
 # How many accounts' users one sign-in checks the password of (an email in more is checked in the oldest).
 MAX_ACCOUNTS_PER_EMAIL = 8
@@ -145,6 +146,36 @@ async def rotate_account_secret(*, session: AsyncSession, principal: Principal) 
     account.account_secret_hash = secrets.digest(account_secret)
     await session.flush()
     return account_secret
+
+
+async def change_password(*, session: AsyncSession, principal: Principal, current: str | None, new: str) -> User:
+    """Change the caller's own password; `current` must match when the user has one. Raises Forbidden."""
+    principal.require_first_party()
+    if principal.user_id is None:
+        raise Forbidden("an account secret has no password; use a user's access token")
+    user = await session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound.object("account", principal.user_id)
+    if user.password_hash is not None and not await passwords.verify_password(current or "", user.password_hash):
+        raise Forbidden("currentPassword is not your current password")
+    await set_password(session=session, user=user, password=new)
+    return user
+
+
+async def set_password(*, session: AsyncSession, user: User, password: str) -> None:
+    """Give `user` a new password (checked against the rules), and end every signed-in session it has."""
+    password = await passwords.check_new_password(
+        password, personal=(user.email, user.first_name or "", user.last_name or "")
+    )
+    user.password_hash = await passwords.hash_password(password)
+    await session.flush()
+    # Whoever was signed in as this user, with the old password, is signed out everywhere.
+    await session.execute(
+        update(SignInSession)
+        .where(SignInSession.user_id == user.id, SignInSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def delete_user(*, session: AsyncSession, principal: Principal, user_id: int) -> None:

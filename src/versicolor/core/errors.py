@@ -50,3 +50,11 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     """The caller could not be identified: token missing, malformed, forged or expired (401)."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts at a secret: wait `retry_after` seconds (429)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

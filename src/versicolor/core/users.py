@@ -92,6 +92,15 @@ async def update(*, session: AsyncSession, principal: Principal, user_id: int, c
     return user
 
 
+async def reset_password(*, session: AsyncSession, principal: Principal, user_id: int, password: str) -> User:
+    """Set another user's password (ADMIN only, with the account's own credentials); its sessions end."""
+    principal.require(Permission.ADMIN)
+    principal.require_first_party()
+    user = await get(session=session, principal=principal, user_id=user_id)
+    await accounts.set_password(session=session, user=user, password=password)
+    return user
+
+
 async def _check_another_admin(session: AsyncSession, principal: Principal, leaving: User) -> None:
     # Locking the account's ADMIN rows makes two concurrent demotions take turns, so that the second one
     # sees the first and cannot leave the account without an ADMIN (SQLite serialises writers already).

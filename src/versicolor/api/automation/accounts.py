@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelOut, Timestamp
-from versicolor.api.deps import RuntimeDep, token_gate
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.deps import RuntimeDep, runtime_of, token_gate
+from versicolor.api.oauth import throttle_of
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, CallerUser, needs
-from versicolor.core import accounts
+from versicolor.core import accounts, passwords
+from versicolor.core.errors import Forbidden, TooManyAttempts
 from versicolor.core.roles import Permission
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=CheckedRoute)
@@ -34,6 +37,17 @@ class NewCredentials(CamelOut):
     client_secret: str
 
 
+class PasswordChange(CamelIn):
+    """The body of `PUT /accounts/me/password`."""
+
+    current_password: str | None = Field(
+        default=None, max_length=passwords.MAX_LENGTH, description="required when the user has a password"
+    )
+    new_password: str = Field(
+        max_length=passwords.MAX_LENGTH, description="at least 12 characters, not a common or easily guessed one"
+    )
+
+
 class NewAccountSecret(CamelOut):
     """A new account secret (`X-Account-Secret` on /v3): shown this once, and only its hash is kept."""
 
@@ -54,6 +68,27 @@ async def rotate_credentials(request: Request, caller: Caller) -> NewCredentials
     async with token_gate(request).changing() as session:
         issued = await accounts.rotate_credentials(session=session, principal=caller)
     return NewCredentials(client_id=issued.client_id, client_secret=issued.client_secret)
+
+
+# Every role may change its own password (READ, the permission every role has); partner tokens may not.
+@router.put("/me/password", status_code=204, openapi_extra=needs(Permission.READ))
+async def change_password(body: PasswordChange, request: Request, caller: Caller) -> Response:
+    """Change the caller's password (the current one is required); every signed-in session of the user ends."""
+    throttle, address = throttle_of(request), request.client.host if request.client else None
+    identity = str(caller.user_id)
+    wait = await throttle.retry_after(kind="current-password", identity=identity, address=address)
+    if wait is not None:
+        raise TooManyAttempts(f"too many wrong current passwords; try again in {wait} s", retry_after=wait)
+    try:
+        async with runtime_of(request).sessions() as session, session.begin():
+            await accounts.change_password(
+                session=session, principal=caller, current=body.current_password, new=body.new_password
+            )
+    except Forbidden:
+        await throttle.failed(kind="current-password", identity=identity, address=address)
+        raise
+    await throttle.succeeded(kind="current-password", identity=identity, address=address)
+    return Response(status_code=204)
 
 
 @router.post("/me/account-secret", openapi_extra=needs(Permission.ADMIN))

@@ -12,7 +12,7 @@ from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
-from versicolor.core import querying, users
+from versicolor.core import passwords, querying, users
 from versicolor.core.querying import Choice, Fields, ListQuery
 from versicolor.core.roles import Permission, Role
 from versicolor.core.users import UserFields
@@ -65,6 +65,14 @@ class UserInvite(CamelIn):
         default=None,
         description="lets the user sign in on the authorization page; at least 12 characters, not a common or easily "
         "guessed password",
+    )
+
+
+class PasswordReset(CamelIn):
+    """The body of `PUT /accounts/{id}/password`."""
+
+    password: str = Field(
+        max_length=passwords.MAX_LENGTH, description="at least 12 characters, not a common or easily guessed one"
     )
 
 
@@ -133,3 +141,10 @@ async def update_user(user_id: Id, body: UserUpdate, session: DbSession, caller:
     return UserOut.model_validate(
         await users.update(session=session, principal=caller, user_id=user_id, changes=changes)
     )
+
+
+@router.put("/{user_id}/password", status_code=204, openapi_extra=needs(Permission.ADMIN))
+async def reset_password(user_id: Id, body: PasswordReset, session: DbSession, caller: Caller) -> Response:
+    """Set a user's password (ADMINs only, not with a partner application's token); its sessions end."""
+    await users.reset_password(session=session, principal=caller, user_id=user_id, password=body.password)
+    return Response(status_code=204)
