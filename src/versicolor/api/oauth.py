@@ -117,7 +117,7 @@ def _claimed_client_id(request: Request, form: dict[str, str]) -> str | None:
     return form.get("client_id")
 
 
-def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str | None]:
     header = request.headers.get("authorization")
     if header:
         if "client_secret" in form:
@@ -127,9 +127,9 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
             raise invalid_request("client_id in the form differs from the one in the Authorization header")
         return client_id, client_secret
     given_id, given_secret = form.get("client_id"), form.get("client_secret")
-    if not given_id or given_secret is None:
+    if not given_id:
         raise invalid_client()
-    return given_id, given_secret
+    return given_id, given_secret  # no secret: a public client (auth/clients.py)
 
 
 def throttle_of(request: Request) -> FailureThrottle:

@@ -24,10 +24,10 @@ _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class NewApp:
-    """A freshly registered application and its secret, shown this once."""
+    """A freshly registered application and its secret, shown this once (None for a public client)."""
 
     app: PartnerApp
-    client_secret: str
+    client_secret: str | None
 
 
 def check_redirect_uri(uri: str) -> str:
@@ -54,8 +54,14 @@ def _check_name(name: str) -> str:
     return name
 
 
-async def create(*, session: AsyncSession, account_id: int, name: str, redirect_uris: Sequence[str]) -> NewApp:
-    """Register a partner application for an account, with one or more redirect URIs."""
+async def create(
+    *, session: AsyncSession, account_id: int, name: str, redirect_uris: Sequence[str], public: bool = False
+) -> NewApp:
+    """Register a partner application for an account, with one or more redirect URIs.
+
+    A public client (a native or single-page app, which cannot keep a secret) gets no secret, and every
+    authorization request of it must carry a PKCE challenge.
+    """
     if await session.get(Account, account_id) is None:
         raise NotFound.object("account", account_id)
     if not redirect_uris:
@@ -63,12 +69,15 @@ async def create(*, session: AsyncSession, account_id: int, name: str, redirect_
     if len(redirect_uris) > MAX_REDIRECT_URIS:
         raise Invalid.field("redirect_uri", f"at most {MAX_REDIRECT_URIS} redirect URIs")
     uris = list(dict.fromkeys(check_redirect_uri(uri) for uri in redirect_uris))
-    client_secret = secrets.new_secret()
+    client_secret = None if public else secrets.new_secret()
     app = PartnerApp(
         account_id=account_id,
         name=_check_name(name),
         client_id=secrets.new_client_id(),
-        secret_hash=secrets.digest(client_secret),
+        # A public client's "secret" is the digest of nothing anyone can send (clients.authenticate never
+        # compares it): a random value, so that no string matches it.
+        secret_hash=secrets.digest(client_secret or secrets.new_secret()),
+        public=public,
         redirect_uris=uris,
     )
     session.add(app)

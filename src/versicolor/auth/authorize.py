@@ -104,6 +104,10 @@ async def validate(*, session: AsyncSession, params: Mapping[str, str]) -> Autho
         raise RedirectError(error_location(redirect_uri, "invalid_scope", str(exc), state=state)) from None
     challenge, method = params.get("code_challenge"), params.get("code_challenge_method")
     problem = pkce.challenge_problem(challenge, method)
+    if problem is None and challenge is None and app.public:
+        problem = (
+            f"{app.name} is a public client: PKCE is required (send code_challenge and code_challenge_method=S256)"
+        )
     if problem is not None:
         raise RedirectError(error_location(redirect_uri, "invalid_request", problem, state=state))
     owner = await session.get(Account, app.account_id)

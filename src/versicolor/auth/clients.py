@@ -34,12 +34,26 @@ class Client:
     user_id: int | None = None
     account_id: int | None = None
     generation: int | None = None
-    # For PARTNER_APP: the application.
+    # For PARTNER_APP: the application, and whether it is a public client (no secret, PKCE required).
     app_id: int | None = None
+    public: bool = False
 
 
-async def authenticate(*, session: AsyncSession, client_id: str, client_secret: str) -> Client:
-    """The client whose id and secret these are; raises invalid_client otherwise, whichever part was wrong."""
+async def authenticate(*, session: AsyncSession, client_id: str, client_secret: str | None) -> Client:
+    """The client whose id and secret these are; raises invalid_client otherwise, whichever part was wrong.
+
+    `client_secret` None: a public client, identified by its id alone (RFC 6749 §2.1); only a partner
+    application registered as public is one.
+    """
+    if client_secret is None:
+        if not client_id or len(client_id) > MAX_CLIENT_ID or "\x00" in client_id:
+            raise invalid_client()
+        public_id = await session.scalar(
+            select(PartnerApp.id).where(PartnerApp.client_id == client_id, PartnerApp.public.is_(True))
+        )
+        if public_id is None:
+            raise invalid_client()
+        return Client(kind=ClientKind.PARTNER_APP, client_id=client_id, app_id=public_id, public=True)
     if (
         not client_id
         or len(client_id) > MAX_CLIENT_ID
@@ -65,7 +79,11 @@ async def authenticate(*, session: AsyncSession, client_id: str, client_secret: 
             generation=row.generation,
         )
     app = (
-        await session.execute(select(PartnerApp.id, PartnerApp.secret_hash).where(PartnerApp.client_id == client_id))
+        await session.execute(
+            select(PartnerApp.id, PartnerApp.secret_hash).where(
+                PartnerApp.client_id == client_id, PartnerApp.public.is_(False)
+            )
+        )
     ).first()
     if app is None or not secrets.matches(client_secret, app.secret_hash):
         raise invalid_client()

@@ -108,6 +108,8 @@ async def authorization_code(
         raise invalid_grant("the authorization code has expired (codes live 10 minutes); authorize again")
     if redirect_uri != row.redirect_uri:
         raise invalid_grant("redirect_uri does not match the one of the authorization request")
+    if client.public and row.code_challenge is None:
+        raise invalid_grant("a public client's code must have been issued with a PKCE code_challenge")
     _check_verifier(code_verifier, row.code_challenge)
 
     authorization = OAuthAuthorization(

@@ -27,6 +27,9 @@ def create(
         list[str],
         typer.Option("--redirect-uri", metavar="URL", help="Where users are sent back (repeat for several)."),
     ],
+    public: Annotated[
+        bool, typer.Option("--public", help="A native or browser app that cannot keep a secret: none, PKCE required.")
+    ] = False,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -36,7 +39,9 @@ def create(
     settings = settings_with(database_url=database_url)
 
     async def work(session: AsyncSession) -> NewApp:
-        return await apps.create(session=session, account_id=account_id, name=name, redirect_uris=redirect_uri)
+        return await apps.create(
+            session=session, account_id=account_id, name=name, redirect_uris=redirect_uri, public=public
+        )
 
     created = run_in_db(settings, work)
     result = {

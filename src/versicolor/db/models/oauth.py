@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, ForeignKey, Integer, String, event, insert, update
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from versicolor.db.models.accounts import Account, ApiCredential, User
@@ -35,6 +36,8 @@ class PartnerApp(Base):
     name: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
+    # A public client (a native or single-page app) cannot keep a secret: it has none, and must use PKCE.
+    public: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
