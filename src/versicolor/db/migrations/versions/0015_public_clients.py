@@ -1,7 +1,7 @@
 """oauth: public partner applications
 
-Revision ID: 0014_public_clients
-Revises: 0013_user_emails_per_account
+Revision ID: 0015_public_clients
+Revises: 0014_user_emails_per_account
 Create Date: 2026-12-07 03:51:26.814424
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_public_clients"
-down_revision: str | None = "0013_user_emails_per_account"
+revision: str = "0015_public_clients"
+down_revision: str | None = "0014_user_emails_per_account"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """users: an email is unique within an account
 
-Revision ID: 0013_user_emails_per_account
-Revises: 0012_sessions_scopes
+Revision ID: 0014_user_emails_per_account
+Revises: 0013_sessions_scopes
 Create Date: 2026-12-07 03:39:28.675360
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013_user_emails_per_account"
-down_revision: str | None = "0012_sessions_scopes"
+revision: str = "0014_user_emails_per_account"
+down_revision: str | None = "0013_sessions_scopes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """security: server-side sign-in sessions; scopes of partner authorizations
 
-Revision ID: 0012_sessions_scopes
-Revises: 0011_keys
+Revision ID: 0013_sessions_scopes
+Revises: 0012_segments_compat
 Create Date: 2026-12-07 03:00:02.358856
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_sessions_scopes"
-down_revision: str | None = "0011_keys"
+revision: str = "0013_sessions_scopes"
+down_revision: str | None = "0012_segments_compat"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
