@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="The service's public base URL (https://versicolor.example.com): absolute URLs it writes "
         "(Link headers, redirects) start with it; unset, they are relative. Never taken from the Host header",
     )
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key(s), comma-separated (the first seals, all open), that seal the signing keys "
+        "stored in the database; unset, they are stored in clear",
+        repr=False,
+    )
     hsts_max_age: int = Field(
         default=31_536_000,
         ge=0,

@@ -34,7 +34,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 async def gate(factory: Factory, redis: Redis, redis_keys: str) -> AsyncIterator[TokenGate]:
     runtime = factory.runtime
     made = TokenGate(
-        sessions=runtime.sessions, key=runtime.signing_key, redis=redis, redis_prefix=redis_keys, sync_interval=3600
+        sessions=runtime.sessions, keyring=runtime.keyring, redis=redis, redis_prefix=redis_keys, sync_interval=3600
     )
     yield made
     await made.close()
@@ -58,8 +58,8 @@ async def _redis_now_ms(redis: Redis) -> int:
     return int(seconds) * 1000 + int(microseconds) // 1000
 
 
-async def _revoke(gate: TokenGate, key: str, token: str) -> None:
-    claims = tokens.verify(key=key, token=token)
+async def _revoke(gate: TokenGate, keyring: tokens.Keyring, token: str) -> None:
+    claims = tokens.verify(keyring=keyring, token=token)
     async with gate.changing() as session:
         await revocation.revoke_access_token(
             session=session, jti=claims.jti, expires_at=datetime.fromtimestamp(claims.expires_at, UTC)
@@ -93,7 +93,7 @@ async def test_a_revocation_is_answered_only_once_every_listening_gate_has_read_
     # Another worker's gate, holding a lease for a minute, that has not read the journal yet.
     await redis.zadd(f"{redis_keys}auth-gates", {"other": await _redis_now_ms(redis) + 60_000})
 
-    revoking = asyncio.create_task(_revoke(gate, factory.runtime.signing_key, account.admin.token))
+    revoking = asyncio.create_task(_revoke(gate, factory.runtime.keyring, account.admin.token))
     await asyncio.sleep(0.3)
     assert not revoking.done()  # waiting for "other"
 
@@ -112,7 +112,7 @@ async def test_a_writer_waits_for_a_silent_gate_only_until_its_lease_lapses(
     # A worker that died: its lease ends in half a second and it never acknowledges.
     await redis.zadd(f"{redis_keys}auth-gates", {"dead": await _redis_now_ms(redis) + 500})
 
-    revoking = asyncio.create_task(_revoke(gate, factory.runtime.signing_key, account.admin.token))
+    revoking = asyncio.create_task(_revoke(gate, factory.runtime.keyring, account.admin.token))
     await asyncio.sleep(0.2)
     assert not revoking.done()
     await asyncio.wait_for(revoking, 3)  # well before the writer's own deadline (two leases)
@@ -191,7 +191,7 @@ async def test_a_gate_a_writer_gave_up_on_joins_again_before_trusting_its_memory
     await gate.check(account.admin.token)
     fanout = _fanout(gate)
     await _until("the gate listens", lambda: fanout.listening)
-    await _revoke(gate, factory.runtime.signing_key, (await factory.member(account, Role.EDITOR)).token)
+    await _revoke(gate, factory.runtime.keyring, (await factory.member(account, Role.EDITOR)).token)
     head = int(await redis.get(f"{redis_keys}auth-journal-head") or 0)
     assert head > 0
     # What a writer does with a lease that lapsed (the gate's loop stalled): it stops waiting and forgets it.

@@ -160,7 +160,7 @@ async def test_an_unreachable_redis_does_not_stop_token_checks(
 
 async def test_a_revocation_that_rolls_back_revokes_nothing(client: httpx.AsyncClient, factory: Factory) -> None:
     account = await factory.account()
-    claims = tokens.verify(key=factory.runtime.signing_key, token=account.admin.token)
+    claims = tokens.verify(keyring=factory.runtime.keyring, token=account.admin.token)
     with pytest.raises(RuntimeError):
         async with factory.runtime.sessions() as session, session.begin():
             expires = datetime.fromtimestamp(claims.expires_at, UTC)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tests.factories import Factory
 from tests.tracking.fixtures import shop
 from versicolor.api.automation.results import callback_sender
+from versicolor.core.roles import Role
 from versicolor.db.models import ResultReport
 from versicolor.results.callbacks import CallbackSender
 from versicolor.runtime import Runtime
@@ -142,3 +143,54 @@ async def test_a_callback_url_into_our_network_is_a_400_that_reveals_nothing(
         assert len(texts) == 1, texts
     assert "resolve" not in answer.text and "127.0.0" not in answer.text and "169.254" not in answer.text
     assert receiver.received == []
+
+
+def _signatures(header: str) -> tuple[str, list[str]]:
+    parts = [part.split("=", 1) for part in header.split(",")]
+    return next(v for k, v in parts if k == "t"), [v for k, v in parts if k == "v1"]
+
+
+def _signed_by(key: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+async def test_a_rotated_callback_key_signs_beside_the_old_one_during_the_overlap(
+    client: httpx.AsyncClient, factory: Factory, receiver: Receiver
+) -> None:
+    made = await shop(client, factory)
+    old = (await client.get("/results/callbackKey", headers=made.account.headers)).json()
+    assert old["previousKeys"] == []
+    rotated = await client.post(
+        "/results/callbackKey/rotate", headers=made.account.headers, json={"overlapSeconds": 3600}
+    )
+    assert rotated.status_code == 200, rotated.text
+    assert "no-store" in rotated.headers["cache-control"]
+    new = rotated.json()
+    assert new["key"] != old["key"] and [k["key"] for k in new["previousKeys"]] == [old["key"]]
+    assert (await client.get("/results/callbackKey", headers=made.account.headers)).json() == new
+
+    receiver.statuses.clear()
+    asked = await client.post(
+        f"/experiments/{made.experiment_id}/results",
+        json={"callbackUrl": "https://hooks.example.com/x"},
+        headers=made.account.headers,
+    )
+    assert asked.status_code == 200, asked.text
+    delivered = receiver.received[-1]
+    timestamp, signatures = _signatures(delivered.headers["X-Versicolor-Signature"])
+    # Newest first; a receiver still checking with the old key finds its signature too.
+    assert signatures == [_signed_by(k, timestamp, delivered.content) for k in (new["key"], old["key"])]
+
+    # With no overlap, the key before is dropped at once.
+    again = await client.post("/results/callbackKey/rotate", headers=made.account.headers, json={"overlapSeconds": 0})
+    assert again.json()["previousKeys"] == []
+
+
+async def test_callback_keys_are_rotated_with_the_accounts_own_credentials_only(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    editor = await factory.member(account, Role.EDITOR)
+    assert (await client.post("/results/callbackKey/rotate", headers=editor.headers)).status_code == 403
+    bad = await client.post("/results/callbackKey/rotate", headers=account.headers, json={"overlapSeconds": 10**9})
+    assert bad.status_code == 400 and "overlapSeconds" in bad.text

@@ -235,14 +235,14 @@ async def token(request: Request, runtime: RuntimeDep) -> Response:
         return _too_many(throttled.retry_after)
     lifetimes = grants.Lifetimes(access=runtime.settings.access_token_ttl, refresh=runtime.settings.refresh_token_ttl)
     if grant_type == "client_credentials":
-        answer = await grants.client_credentials(key=runtime.signing_key, lifetimes=lifetimes, client=client)
+        answer = await grants.client_credentials(key=runtime.keyring.signer(), lifetimes=lifetimes, client=client)
         return JSONResponse(answer.as_json(), headers=_NO_STORE)
     try:
         async with runtime.sessions() as session, session.begin():
             if grant_type == "authorization_code":
                 answer = await grants.authorization_code(
                     session=session,
-                    key=runtime.signing_key,
+                    key=runtime.keyring.signer(),
                     lifetimes=lifetimes,
                     client=client,
                     code=form.get("code"),
@@ -252,7 +252,7 @@ async def token(request: Request, runtime: RuntimeDep) -> Response:
             else:
                 answer = await grants.refresh_token(
                     session=session,
-                    key=runtime.signing_key,
+                    key=runtime.keyring.signer(),
                     lifetimes=lifetimes,
                     client=client,
                     refresh_token=form.get("refresh_token"),
@@ -279,7 +279,7 @@ async def revoke(request: Request, runtime: RuntimeDep) -> Response:
         return _too_many(throttled.retry_after)
     async with token_gate(request).changing() as session:
         await revocation.revoke(
-            session=session, key=runtime.signing_key, client=client, token=given, hint=form.get("token_type_hint")
+            session=session, keyring=runtime.keyring, client=client, token=given, hint=form.get("token_type_hint")
         )
     return Response(status_code=200, headers=_NO_STORE)
 

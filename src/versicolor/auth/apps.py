@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
@@ -15,6 +16,7 @@ from versicolor.core import resources, secrets
 from versicolor.core.errors import Invalid, NotFound
 from versicolor.core.roles import Principal
 from versicolor.db.models import Account, PartnerApp
+from versicolor.db.types import utcnow
 
 MAX_REDIRECT_URIS = 20
 MAX_REDIRECT_URI_LENGTH = 2048
@@ -106,6 +108,28 @@ async def delete(*, session: AsyncSession, principal: Principal, app_id: int) ->
     await revocation.revoke_app_tokens(session=session, app_id=app.id)
     await session.delete(app)
     await session.flush()
+
+
+MAX_SECRET_OVERLAP = timedelta(days=30)
+
+
+async def rotate_secret(
+    *, session: AsyncSession, principal: Principal, app_id: int, overlap: timedelta
+) -> tuple[PartnerApp, str]:
+    """Give an application a new secret (shown this once); the current one keeps working for `overlap`, so that
+    the application can be redeployed with the new one without a moment refused. Not for public clients."""
+    principal.require_first_party()
+    if not timedelta(0) <= overlap <= MAX_SECRET_OVERLAP:
+        raise Invalid.field("overlapSeconds", f"must be between 0 and {int(MAX_SECRET_OVERLAP.total_seconds())}")
+    app = await get(session=session, principal=principal, app_id=app_id)
+    if app.public:
+        raise Invalid.field("application", f"{app.name} is a public client: it has no secret to rotate")
+    client_secret = secrets.new_secret()
+    app.previous_secret_hash = app.secret_hash if overlap else None
+    app.previous_secret_expires_at = utcnow() + overlap if overlap else None
+    app.secret_hash = secrets.digest(client_secret)
+    await session.flush()
+    return app, client_secret
 
 
 async def by_client_id(*, session: AsyncSession, client_id: str) -> PartnerApp | None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.auth.errors import OAuthError, invalid_client
 from versicolor.core import secrets
 from versicolor.db.models import ApiCredential, PartnerApp, User
+from versicolor.db.types import utcnow
 
 # Client ids and secrets Versicolor issues are far shorter; longer input is refused before any lookup.
 MAX_CLIENT_ID = 64
@@ -80,12 +81,25 @@ async def authenticate(*, session: AsyncSession, client_id: str, client_secret: 
         )
     app = (
         await session.execute(
-            select(PartnerApp.id, PartnerApp.secret_hash).where(
-                PartnerApp.client_id == client_id, PartnerApp.public.is_(False)
-            )
+            select(
+                PartnerApp.id,
+                PartnerApp.secret_hash,
+                PartnerApp.previous_secret_hash,
+                PartnerApp.previous_secret_expires_at,
+            ).where(PartnerApp.client_id == client_id, PartnerApp.public.is_(False))
         )
     ).first()
-    if app is None or not secrets.matches(client_secret, app.secret_hash):
+    if app is None:
+        raise invalid_client()
+    # After a rotation the previous secret works too, until its overlap ends.
+    previous_in_force = (
+        app.previous_secret_hash is not None
+        and app.previous_secret_expires_at is not None
+        and app.previous_secret_expires_at > utcnow()
+    )
+    current = secrets.matches(client_secret, app.secret_hash)
+    previous = previous_in_force and secrets.matches(client_secret, app.previous_secret_hash or "")
+    if not (current or previous):
         raise invalid_client()
     return Client(kind=ClientKind.PARTNER_APP, client_id=client_id, app_id=app.id)
 

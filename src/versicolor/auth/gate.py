@@ -34,10 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor.auth import signing_key
 from versicolor.auth.fanout import JournalFanout
-from versicolor.auth.tokens import AccessClaims, Verifier
+from versicolor.auth.tokens import AccessClaims, Keyring, SigningKey, Verifier
 from versicolor.core.errors import Forbidden
 from versicolor.core.roles import Principal, Role
-from versicolor.db.models import ApiCredential, AuthChange, AuthJournalHead, User
+from versicolor.core.sealing import Sealer
+from versicolor.db.models import ApiCredential, AuthChange, AuthJournalHead, SigningKeyRow, User
 from versicolor.db.models import oauth as journal
 from versicolor.db.types import utcnow
 from versicolor.runtime import Runtime
@@ -85,13 +86,16 @@ class TokenGate:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        key: str,
+        keyring: Keyring,
         redis: Redis | None,
         redis_prefix: str,
         sync_interval: float,
+        sealer: Sealer | None = None,
     ) -> None:
         self._sessions = sessions
-        self._verifier = Verifier(key)
+        self._keyring = keyring
+        self._sealer = sealer or Sealer(None)
+        self._verifier = Verifier(keyring)
         self._interval = sync_interval
         self._revoked: dict[str, int] = {}
         self._users: dict[int, UserSnapshot | None] = {}
@@ -119,7 +123,8 @@ class TokenGate:
         """The gate of a running service."""
         return cls(
             sessions=runtime.sessions,
-            key=runtime.signing_key,
+            keyring=runtime.keyring,
+            sealer=runtime.sealer,
             redis=runtime.redis,
             redis_prefix=signing_key.redis_prefix(runtime.settings.redis_prefix, runtime.signing_key),
             sync_interval=runtime.settings.auth_sync_interval,
@@ -213,6 +218,7 @@ class TokenGate:
             started = time.monotonic()
             local = journal.local_commits()
             full = self._cursor < 0 or started - self._read_at > _RELOAD_AFTER
+            keys_changed = full
             async with self._sessions() as session, session.begin():
                 head = int(await session.scalar(select(AuthJournalHead.seq).where(AuthJournalHead.id == 1)) or 0)
                 if full:
@@ -231,6 +237,22 @@ class TokenGate:
                     )
                     for jti, user_id, account_id, expires in changes:
                         self._apply(jti, user_id, account_id, expires)
+                        # "Everything changed" entries also say the signing keys may have (a rotation).
+                        keys_changed = keys_changed or (jti is None and user_id is None and account_id is None)
+                if keys_changed:
+                    key_rows = await session.scalars(select(SigningKeyRow))
+                    self._keyring.replace(
+                        [
+                            SigningKey(
+                                kid=row.kid,
+                                secret=self._sealer.open(row.secret),
+                                not_before=row.not_before.timestamp(),
+                                expires_at=None if row.expires_at is None else row.expires_at.timestamp(),
+                            )
+                            for row in key_rows
+                        ]
+                        or self._keyring.keys
+                    )
             self._forget_expired()
             self._cursor = head
             self._read_at = started

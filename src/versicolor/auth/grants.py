@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.auth import pkce, scopes, tokens
 from versicolor.auth.clients import Client, ClientKind, require_kind
 from versicolor.auth.errors import OAuthError, Replayed, invalid_client, invalid_grant, invalid_request
+from versicolor.auth.tokens import SigningKey
 from versicolor.core import secrets
 from versicolor.db.models import AuthorizationCode, OAuthAuthorization, RefreshToken
 from versicolor.db.types import utcnow
@@ -63,7 +64,7 @@ class TokenResponse:
         return body
 
 
-async def client_credentials(*, key: str, lifetimes: Lifetimes, client: Client) -> TokenResponse:
+async def client_credentials(*, key: SigningKey, lifetimes: Lifetimes, client: Client) -> TokenResponse:
     """An access token acting as the user whose API credentials authenticated (no refresh token)."""
     require_kind(client, ClientKind.CREDENTIALS, "client_credentials")
     assert client.user_id is not None and client.account_id is not None
@@ -81,7 +82,7 @@ async def client_credentials(*, key: str, lifetimes: Lifetimes, client: Client) 
 async def authorization_code(
     *,
     session: AsyncSession,
-    key: str,
+    key: SigningKey,
     lifetimes: Lifetimes,
     client: Client,
     code: str | None,
@@ -154,7 +155,7 @@ def _check_verifier(verifier: str | None, challenge: str | None) -> None:
 async def refresh_token(
     *,
     session: AsyncSession,
-    key: str,
+    key: SigningKey,
     lifetimes: Lifetimes,
     client: Client,
     refresh_token: str | None,
@@ -227,7 +228,7 @@ async def refresh_token(
 async def _issue(
     *,
     session: AsyncSession,
-    key: str,
+    key: SigningKey,
     lifetimes: Lifetimes,
     client: Client,
     authorization: OAuthAuthorization,

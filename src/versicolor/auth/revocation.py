@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.auth import tokens
 from versicolor.auth.clients import Client, ClientKind
 from versicolor.auth.errors import Replayed
+from versicolor.auth.tokens import Keyring
 from versicolor.core import secrets
 from versicolor.core.errors import Unauthenticated
 from versicolor.db.models import AuthChange, AuthorizationCode, OAuthAuthorization, RefreshToken
@@ -62,19 +63,21 @@ async def revoke_app_tokens(*, session: AsyncSession, app_id: int) -> None:
         await revoke_authorization(session=session, authorization_id=authorization_id)
 
 
-async def revoke(*, session: AsyncSession, key: str, client: Client, token: str, hint: str | None) -> None:
+async def revoke(*, session: AsyncSession, keyring: Keyring, client: Client, token: str, hint: str | None) -> None:
     """RFC 7009: revoke `token` if it is one of `client`'s; unknown or foreign tokens are ignored silently."""
     kinds = ("refresh_token", "access_token") if hint == "refresh_token" else ("access_token", "refresh_token")
     for kind in kinds:
-        if kind == "access_token" and await _revoke_access(session=session, key=key, client=client, token=token):
+        if kind == "access_token" and await _revoke_access(
+            session=session, keyring=keyring, client=client, token=token
+        ):
             return
         if kind == "refresh_token" and await _revoke_refresh(session=session, client=client, token=token):
             return
 
 
-async def _revoke_access(*, session: AsyncSession, key: str, client: Client, token: str) -> bool:
+async def _revoke_access(*, session: AsyncSession, keyring: Keyring, client: Client, token: str) -> bool:
     try:
-        claims = tokens.verify(key=key, token=token)
+        claims = tokens.verify(keyring=keyring, token=token)
     except (Unauthenticated, jwt.InvalidTokenError):
         return False
     if claims.client_id != client.client_id:

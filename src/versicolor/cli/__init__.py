@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from versicolor.cli.server import accounts, apps, db, serve, users
+from versicolor.cli.server import accounts, apps, db, keys, serve, users
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Versicolor experimentation platform.")
 app.command("serve")(serve.serve)
@@ -16,6 +16,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(users.app, name="users")
 app.add_typer(apps.app, name="apps")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ every delivery attempt, because DNS can change in between (rebinding). Each atte
 it just checked (the request goes to that IP, with the original host in `Host` and in TLS SNI, so the
 certificate is still verified for the host), so a second lookup cannot swap the address under us.
 
-Signature (docs/results.md): `X-Versicolor-Signature: t=<unix seconds>,v1=<hex>` where `hex` is
-HMAC-SHA256 over `"<t>." + body` with the account's callback key (`account_callback_key`).
+Signature (docs/results.md): `X-Versicolor-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]` where each
+`hex` is HMAC-SHA256 over `"<t>." + body` with one of the account's callback keys in force
+(results/callback_keys.py; `account_callback_key` until the account first rotates).
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ def account_callback_key(*, server_key: str, account_id: int) -> str:
     return hmac.new(server_key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature(*, key: str, timestamp: int, body: bytes) -> str:
-    """The signature header's value for `body` sent at `timestamp`."""
-    digest = hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def signature(*, key: str | Sequence[str], timestamp: int, body: bytes) -> str:
+    """The signature header's value for `body` sent at `timestamp`: one `v1=` per key (several while a
+    rotated-out key is still in force, newest first)."""
+    keys = [key] if isinstance(key, str) else list(key)
+    digests = [hmac.new(k.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest() for k in keys]
+    return ",".join([f"t={timestamp}", *(f"v1={digest}" for digest in digests)])
 
 
 # One answer for every target refused, whatever the reason: the error must not tell a caller what our DNS
@@ -222,7 +225,7 @@ class CallbackSender:
         """Raise Invalid (naming callbackUrl) unless `url` may receive callbacks now."""
         await safe_addresses(url, resolve=self.resolve, ports=self.ports)
 
-    async def deliver(self, *, url: str, body: bytes, key: str, data_code: str) -> Delivery:
+    async def deliver(self, *, url: str, body: bytes, key: str | Sequence[str], data_code: str) -> Delivery:
         """POST `body` to `url`, retrying with backoff until it is accepted (2xx) or refused for good."""
         attempts = 0
         problem: str | None = None
@@ -244,7 +247,7 @@ class CallbackSender:
         return Delivery(delivered=False, attempts=attempts, problem=problem)
 
     async def _attempt(
-        self, client: httpx.AsyncClient, *, url: str, body: bytes, key: str, data_code: str
+        self, client: httpx.AsyncClient, *, url: str, body: bytes, key: str | Sequence[str], data_code: str
     ) -> tuple[str, bool] | None:
         """None when delivered; otherwise the problem and whether another attempt may succeed."""
         try:

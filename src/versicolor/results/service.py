@@ -16,10 +16,11 @@ from versicolor.core.errors import DomainError, Invalid
 from versicolor.core.experiments import deviations, experiments
 from versicolor.core.experiments.lifecycle import Status
 from versicolor.core.roles import Principal, Role
+from versicolor.core.sealing import Sealer
 from versicolor.db.models import Experiment, Goal
 from versicolor.db.models.results import ResultReport
-from versicolor.results import aggregation, report, store, sums
-from versicolor.results.callbacks import CallbackSender, account_callback_key
+from versicolor.results import aggregation, callback_keys, report, store, sums
+from versicolor.results.callbacks import CallbackSender
 from versicolor.results.request import ReportRequest
 
 log = logging.getLogger("versicolor.results")
@@ -174,6 +175,7 @@ async def run(
     report_id: int,
     callbacks: CallbackSender,
     server_key: str,
+    sealer: Sealer | None = None,
 ) -> None:
     """The background job of one report: compute it, then deliver it to its callback URL if it has one."""
     try:
@@ -198,11 +200,13 @@ async def run(
         if row is None or row.callback_url is None:
             return
         url, data_code, account_id = row.callback_url, row.data_code, row.account_id
+        keys = await callback_keys.in_force(
+            session=session, sealer=sealer or Sealer(None), server_secret=server_key, account_id=account_id
+        )
     body = json.dumps(
         rendered(data_code=data_code, status=store.Status.READY, data=data, error=None), separators=(",", ":")
     ).encode()
-    key = account_callback_key(server_key=server_key, account_id=account_id)
-    delivery = await callbacks.deliver(url=url, body=body, key=key, data_code=data_code)
+    delivery = await callbacks.deliver(url=url, body=body, key=[k.key for k in keys], data_code=data_code)
     async with sessions() as session, session.begin():
         await store.record_callback(
             session=session, report_id=report_id, delivered=delivery.delivered, attempts=delivery.attempts

@@ -6,11 +6,13 @@ request; here an account's ADMINs see them and delete them. Deleting one revokes
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession, token_gate
 from versicolor.api.routes import CheckedRoute
@@ -76,6 +78,34 @@ async def search_applications(
 async def get_application(app_id: int, session: DbSession, caller: Caller) -> AppOut:
     """One partner application."""
     return AppOut.model_validate(await apps.get(session=session, principal=caller, app_id=app_id))
+
+
+class SecretRotation(CamelIn):
+    """The body of `POST /applications/{id}/secret` (optional)."""
+
+    overlap_seconds: int = Field(
+        default=86_400, ge=0, description="how long the current secret keeps working beside the new one (a day)"
+    )
+
+
+class NewAppSecret(CamelOut):
+    """An application's new secret, shown this once; the previous one works until `previousSecretExpiresAt`."""
+
+    client_id: str
+    client_secret: str
+    previous_secret_expires_at: Timestamp | None
+
+
+@router.post("/{app_id}/secret", openapi_extra=ADMIN)
+async def rotate_secret(
+    app_id: int, session: DbSession, caller: Caller, body: SecretRotation | None = None
+) -> NewAppSecret:
+    """A new client secret for the application; the current one keeps working for `overlapSeconds`."""
+    overlap = timedelta(seconds=(body or SecretRotation()).overlap_seconds)
+    app, client_secret = await apps.rotate_secret(session=session, principal=caller, app_id=app_id, overlap=overlap)
+    return NewAppSecret(
+        client_id=app.client_id, client_secret=client_secret, previous_secret_expires_at=app.previous_secret_expires_at
+    )
 
 
 @router.delete("/{app_id}", status_code=204, openapi_extra=ADMIN)

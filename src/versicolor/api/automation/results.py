@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BeforeValidator, Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
 from versicolor.api.deps import DbSession, RuntimeDep, runtime_of
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core.roles import Permission
-from versicolor.results import service, store
-from versicolor.results.callbacks import SIGNATURE_HEADER, CallbackSender, account_callback_key, parse_ports
+from versicolor.results import callback_keys, service, store
+from versicolor.results.callbacks import SIGNATURE_HEADER, CallbackSender, parse_ports
 from versicolor.results.request import (
     MAX_DATE_INTERVALS,
     MAX_FILTER_VALUES,
@@ -120,12 +120,38 @@ class DataCodeOut(CamelOut):
     data_code: str
 
 
+class PreviousKeyOut(CamelOut):
+    """A key rotated out that still signs callbacks (beside the new one) until `expiresAt`."""
+
+    key: str
+    expires_at: Timestamp
+
+
 class CallbackKeyOut(CamelOut):
-    """The key that signs this account's callbacks."""
+    """The key that signs this account's callbacks, and the rotated-out ones still in force."""
 
     key: str
     header: str
     algorithm: str
+    previous_keys: list[PreviousKeyOut] = []
+
+
+class CallbackKeyRotation(CamelIn):
+    """The body of `POST /results/callbackKey/rotate` (optional)."""
+
+    overlap_seconds: int = Field(
+        default=86_400, ge=0, description="how long the current key keeps signing beside the new one (default a day)"
+    )
+
+
+def _key_out(keys: list[callback_keys.KeyInForce]) -> CallbackKeyOut:
+    newest, *older = keys
+    return CallbackKeyOut(
+        key=newest.key,
+        header=SIGNATURE_HEADER,
+        algorithm="HMAC-SHA256",
+        previous_keys=[PreviousKeyOut(key=k.key, expires_at=k.expires_at) for k in older if k.expires_at is not None],
+    )
 
 
 @router.post("/experiments/{experiment_id}/results", openapi_extra=needs(Permission.READ))
@@ -153,6 +179,7 @@ async def request_results(
         report_id=report.id,
         callbacks=callbacks,
         server_key=runtime.signing_key,
+        sealer=runtime.sealer,
     )
     return DataCodeOut(data_code=report.data_code)
 
@@ -169,8 +196,26 @@ async def get_results(
 
 
 @router.get("/results/callbackKey", openapi_extra=needs(Permission.ADMIN))
-async def get_callback_key(caller: Caller, runtime: RuntimeDep) -> CallbackKeyOut:
+async def get_callback_key(caller: Caller, runtime: RuntimeDep, session: DbSession) -> CallbackKeyOut:
     """The key this account's callbacks are signed with (HMAC-SHA256 over `"<t>." + body`)."""
     caller.require_first_party()
-    key = account_callback_key(server_key=runtime.signing_key, account_id=caller.account_id)
-    return CallbackKeyOut(key=key, header=SIGNATURE_HEADER, algorithm="HMAC-SHA256")
+    keys = await callback_keys.in_force(
+        session=session, sealer=runtime.sealer, server_secret=runtime.signing_key, account_id=caller.account_id
+    )
+    return _key_out(keys)
+
+
+@router.post("/results/callbackKey/rotate", openapi_extra=needs(Permission.ADMIN))
+async def rotate_callback_key(
+    caller: Caller, runtime: RuntimeDep, session: DbSession, body: CallbackKeyRotation | None = None
+) -> CallbackKeyOut:
+    """A new callback key; the current one keeps signing beside it for `overlapSeconds` (default a day)."""
+    overlap = timedelta(seconds=(body or CallbackKeyRotation()).overlap_seconds)
+    keys = await callback_keys.rotate(
+        session=session,
+        sealer=runtime.sealer,
+        server_secret=runtime.signing_key,
+        principal=caller,
+        overlap=overlap,
+    )
+    return _key_out(keys)

@@ -41,6 +41,7 @@ def clear_errors() -> Iterator[None]:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from versicolor.core.errors import DomainError
+    from versicolor.core.sealing import SealingError
     from versicolor.db import migrate
     from versicolor.db.urls import DatabaseUrlError
 
@@ -52,6 +53,8 @@ def clear_errors() -> Iterator[None]:
         fail(str(exc))
     except DomainError as exc:
         fail(exc.message)
+    except SealingError as exc:
+        fail(str(exc))
     except (OperationalError, DBAPIError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         fail(f"cannot use the database: {reason}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from versicolor.cli.console import fail, out
+from versicolor.cli.console import err, fail, out
 from versicolor.cli.server.database import DatabaseUrl, run_in_db, settings_with
 
 if TYPE_CHECKING:
@@ -85,6 +85,12 @@ def serve(
     if settings.redis_url:
         os.environ["VERSICOLOR_REDIS_URL"] = settings.redis_url
     _first_start(settings, host, port, "https" if tls_cert else "http")
+    if not settings.secret_key:
+        err.print(
+            "[yellow]warning:[/] VERSICOLOR_SECRET_KEY is not set: the signing keys are stored in the database in "
+            "clear (docs/security.md)",
+            highlight=False,
+        )
     uvicorn.run(
         "versicolor.app:create_app",
         factory=True,

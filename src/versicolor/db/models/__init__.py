@@ -6,6 +6,7 @@ from versicolor.db.models.custom_data import CustomDatum
 from versicolor.db.models.domains import Url, UrlGroup
 from versicolor.db.models.experiments import DeviationChange, Experiment, ExperimentGoal, Variation
 from versicolor.db.models.goals import Goal
+from versicolor.db.models.keys import CallbackKey, SigningKeyRow
 from versicolor.db.models.oauth import (
     AuthChange,
     AuthJournalHead,
@@ -27,6 +28,7 @@ __all__ = [
     "AuthJournalHead",
     "AuthorizationCode",
     "Base",
+    "CallbackKey",
     "CustomDatum",
     "DeviationChange",
     "Experiment",
@@ -39,6 +41,7 @@ __all__ = [
     "Segment",
     "ServerSecret",
     "SignInSession",
+    "SigningKeyRow",
     "Site",
     "TrackingConversion",
     "TrackingExposure",

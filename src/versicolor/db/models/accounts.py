@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -58,10 +58,11 @@ class ApiCredential(Base):
 
 
 class ServerSecret(Base):
-    """Secrets the server generates for itself on first start (the token signing key)."""
+    """Secrets the server generates for itself on first start (the server secret that preview links, sign-in
+    page cookies and the Redis namespace derive from; access tokens have rotating keys of their own)."""
 
     __tablename__ = "server_secrets"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(Text)  # sealed at rest when VERSICOLOR_SECRET_KEY is set
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

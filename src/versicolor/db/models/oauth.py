@@ -36,6 +36,9 @@ class PartnerApp(Base):
     name: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
+    # After a rotation the previous secret keeps working until `previous_secret_expires_at` (an overlap).
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # A public client (a native or single-page app) cannot keep a secret: it has none, and must use PKCE.
     public: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
