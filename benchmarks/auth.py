@@ -208,7 +208,7 @@ async def _in_process(settings: Settings, token: str) -> InProcess:
         async def checks(verify_every_time: bool) -> None:
             for _ in range(CHECKS // CONNECTIONS):
                 if verify_every_time:
-                    await gate.admit(tokens.verify(key=runtime.signing_key, token=token))
+                    await gate.admit(tokens.verify(keyring=runtime.keyring, token=token))
                 else:
                     await gate.check(token)
 

@@ -134,7 +134,7 @@ async def _all(redis_url: str | None, prefix: str) -> None:
         try:
             bearer = [
                 "Bearer "
-                + tokens.issue(key=runtime.signing_key, user_id=1, account_id=1, ttl=3600, client_id="bench").token
+                + tokens.issue(key=runtime.keyring.signer(), user_id=1, account_id=1, ttl=3600, client_id="bench").token
                 for _ in range(TOKENS)
             ]
             runs: list[tuple[str, Settings]] = [
