@@ -58,3 +58,14 @@ async def test_trailing_slash_redirects_do_not_follow_the_host_header(
     async with caller(runtime, public_url="https://versicolor.example.com") as http:
         answer = await http.get("/sites/?page=2", headers=EVIL)
     assert answer.headers["location"].startswith("https://versicolor.example.com/sites")
+
+
+async def test_a_sites_snippet_uses_the_public_url(runtime: Runtime, factory: Factory) -> None:
+    account = await factory.account()
+    async with caller(runtime, public_url="https://versicolor.example.com") as http:
+        made = await http.post(
+            "/sites", headers={**account.headers, **EVIL}, json={"name": "S", "url": "https://s.example"}
+        )
+    assert made.status_code == 201, made.text
+    assert "https://versicolor.example.com/data/v1/sites/" in made.json()["snippet"]
+    assert "evil.example" not in made.json()["snippet"]

@@ -7,6 +7,7 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
+from versicolor.api import public_url
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
@@ -62,7 +63,9 @@ def _out(site: Site, request: Request) -> SiteOut:
             "date_created": site.date_created,
             "anti_flicker_timeout": site.anti_flicker_timeout,
             "consent_required": site.consent_required,
-            "snippet": snippet(str(request.base_url), settings),
+            # The page engine's address: VERSICOLOR_PUBLIC_URL when set; otherwise the address this request
+            # reached (the caller's own Host, which only the caller sees: the answer is no-store).
+            "snippet": snippet(public_url.base(request) or str(request.base_url), settings),
         }
     )
 
