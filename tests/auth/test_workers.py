@@ -63,7 +63,10 @@ def test_with_redis_every_worker_refuses_a_revoked_token_at_once(
     # Without the Redis signal the other worker would not look again for an hour.
     env = {"VERSICOLOR_AUTH_SYNC_INTERVAL": "3600", "VERSICOLOR_REDIS_PREFIX": redis_keys, **UNLIMITED}
     with serve(
-        ["--database-url", database_url, "--redis-url", redis_url, "--workers", "2"], log_dir=tmp_path, env=env
+        ["--database-url", database_url, "--redis-url", redis_url, "--workers", "2"],
+        log_dir=tmp_path,
+        env=env,
+        ready_timeout=180,  # two workers on a loaded machine
     ) as server:
         token = _token(server.base_url, account)
         assert _statuses(server.base_url, token) == {200}  # both workers know the user now
@@ -100,7 +103,10 @@ def test_with_redis_workers_that_listen_refuse_a_revoked_token_at_once_and_after
     env = {"VERSICOLOR_AUTH_SYNC_INTERVAL": "3600", "VERSICOLOR_REDIS_PREFIX": redis_keys, **UNLIMITED}
     try:
         with serve(
-            ["--database-url", database_url, "--redis-url", redis_url, "--workers", "2"], log_dir=tmp_path, env=env
+            ["--database-url", database_url, "--redis-url", redis_url, "--workers", "2"],
+            log_dir=tmp_path,
+            env=env,
+            ready_timeout=180,  # two workers on a loaded machine
         ) as server:
             tokens = [_token(server.base_url, account) for _ in range(2)]
             assert _statuses(server.base_url, tokens[0]) == {200}
@@ -136,7 +142,9 @@ def test_with_redis_workers_that_listen_refuse_a_revoked_token_at_once_and_after
 def test_without_redis_other_workers_learn_within_the_sync_interval(database_url: str, tmp_path: Path) -> None:
     account = _account(database_url)
     env = {"VERSICOLOR_AUTH_SYNC_INTERVAL": "0.2", **UNLIMITED}
-    with serve(["--database-url", database_url, "--workers", "2"], log_dir=tmp_path, env=env) as server:
+    with serve(
+        ["--database-url", database_url, "--workers", "2"], log_dir=tmp_path, env=env, ready_timeout=180
+    ) as server:
         token = _token(server.base_url, account)
         assert _statuses(server.base_url, token) == {200}
         rotated = httpx.post(f"{server.base_url}/accounts/me/credentials", headers={"Authorization": f"Bearer {token}"})
