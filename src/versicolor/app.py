@@ -21,6 +21,7 @@ from versicolor.api.automation import simulations as automation_simulations
 from versicolor.api.automation import sites as automation_sites
 from versicolor.api.automation import users as automation_users
 from versicolor.api.automation import variations as automation_variations
+from versicolor.api.body_limits import BodyLimits
 from versicolor.api.conventions import ratelimit
 from versicolor.api.data import access as data_access
 from versicolor.api.data import router as data_router
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.
+    app.add_middleware(BodyLimits)  # every body bounded while it is read, whoever reads it
     ratelimit.install(app, settings)  # before anything costly: a refused request touches nothing else
     # Outside the limiter: a refused plain-HTTP request is not counted, and the limiter sees the client's address
     # as a trusted proxy gives it.

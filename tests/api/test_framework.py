@@ -64,6 +64,22 @@ def test_a_route_option_no_longer_kept_as_an_attribute_is_named(monkeypatch: pyt
     assert "responses" in failures()["route options read back"]
 
 
+def test_fastapi_wrapping_errors_raised_while_reading_a_body_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.requests import Request
+
+    original = Request.body
+
+    async def wrapping(self: Request) -> bytes:
+        # As if FastAPI caught whatever reading the body raised, and answered its own 400.
+        try:
+            return await original(self)
+        except Exception as exc:
+            raise ValueError("There was an error parsing the body") from exc
+
+    monkeypatch.setattr(Request, "body", wrapping)
+    assert "reads a body" in failures()["body errors passed on"]
+
+
 def test_included_routers_kept_differently_only_cost_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     original = APIRouter.include_router
 

@@ -80,7 +80,7 @@ def test_ndjson_event_problems_name_index_and_line() -> None:
         (b'{"events": [], "extra": 1}', "application/json", "extra", "not a known field"),
         (b'{"events": []}', "application/json", "events", "empty"),
         (b"", "application/x-ndjson", "events", "empty"),
-        (b"\xff\xfe", "application/json", "body", "not valid JSON"),
+        (b"\xff\xfe", "application/json", "body", "not valid UTF-8"),
         (b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "application/json", "body", "too deeply"),
         (b"[" * 100_000 + b"]" * 100_000, "application/x-ndjson", "line 1", "too deeply"),
         (b'{"events": [' + b"9" * 5000 + b"]}", "application/json", "body", "not valid JSON"),

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.auth.gate import TokenGate
+from versicolor.core import json_text
 from versicolor.core.errors import Invalid
 from versicolor.db.models import oauth as journal
 from versicolor.db.types import unstorable
@@ -79,8 +80,9 @@ DbSession = Annotated[AsyncSession, Depends(transaction, scope="function")]
 async def require_json(request: Request) -> None:
     """Refuse input no endpoint of the Automation and v3 dialects can take, before any endpoint reads it.
 
-    A body must be declared as JSON (the Automation API: 400 without the header); and no text anywhere in the request
-    (path, query, JSON body, keys included) may hold what the database cannot store (db.types.unstorable):
+    A body must be declared as JSON (the Automation API: 400 without the header) and be UTF-8; and no text
+    anywhere in the request (path, query, JSON body, keys included) may hold what the database cannot store
+    (db.types.unstorable):
     it is refused with a 400 naming where it was, rather than failing on one backend and not the other.
     """
     scope = request.scope
@@ -92,20 +94,24 @@ async def require_json(request: Request) -> None:
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json":
-            body = await request.body()
-            if body or content_type:
+            if content_type or await request.body():  # a wrong Content-Type is refused without reading the body
                 raise Invalid(
                     "the body must be JSON sent with Content-Type: application/json"
                     + (f" (got {media_type!r})" if media_type else " (no Content-Type given)")
                 )
-        elif _has_unstorable_escape(await request.body()):
-            # Rare, so the parsed body (Starlette keeps it from the endpoint's own parse) is only walked then,
-            # to name the field.
-            try:
-                document = await request.json()
-            except ValueError:
-                return  # not JSON: the endpoint's own parse says so
-            _refuse_unstorable_json(document)
+        else:
+            body = await request.body()
+            problem = json_text.not_utf8(body)
+            if problem:
+                raise Invalid(problem)
+            if _has_unstorable_escape(body):
+                # Rare, so the parsed body (Starlette keeps it from the endpoint's own parse) is only walked
+                # then, to name the field.
+                try:
+                    document = await request.json()
+                except ValueError:
+                    return  # not JSON: the endpoint's own parse says so
+                _refuse_unstorable_json(document)
 
 
 def _has_unstorable_escape(body: bytes) -> bool:

@@ -2,8 +2,10 @@
 
 Two places trade a framework's public surface for speed (docs/architecture.md, "Framework internals"):
 api/routing.py finds a request's route itself, and api/routes.py with api/security.py take the caller's
-parameters out of FastAPI's dependencies. A FastAPI or Starlette release may change what they lean on; the
-service must then refuse to start with a message that names the change, instead of answering wrongly.
+parameters out of FastAPI's dependencies (which is also how a caller is checked before the body is read); and
+api/body_limits.py counts on FastAPI passing its 413 on from the body it reads. A FastAPI or Starlette release
+may change what they lean on; the service must then refuse to start with a message that names the change,
+instead of answering wrongly.
 
 `check()` runs once per process, when the app is made: the installed versions must satisfy the ranges the
 package declares (pyproject.toml, where the tested range is written once), and each probe below must still
@@ -135,6 +137,33 @@ async def _included_routers_name_their_router() -> str | None:
     return None
 
 
+async def _body_errors_pass_through() -> str | None:
+    """api/body_limits.py raises its 413 (an HTTPException) from `receive`, while FastAPI reads a route's body;
+    FastAPI must pass it on as it is (it turns any other exception there into a 400)."""
+    from starlette.exceptions import HTTPException
+
+    async def endpoint(body: dict[str, int]) -> dict[str, str]:
+        return {"by": "endpoint"}
+
+    async def too_large() -> Message:
+        raise HTTPException(status_code=413, detail="probe")
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.router.add_api_route("/probe", endpoint, methods=["POST"])
+    headers = [(b"content-type", b"application/json")]
+    scope: Scope = {"type": "http", "method": "POST", "path": "/probe", "headers": headers, "query_string": b""}
+    await app(scope, too_large, send)
+    status = next((message["status"] for message in sent if message["type"] == "http.response.start"), None)
+    if status != 413:
+        return f"FastAPI no longer passes on an HTTPException raised while it reads a body (answered {status})"
+    return None
+
+
 RELIANCES = (
     Reliance("the router's middleware stack", "api/routing.py install()", True, _router_calls_its_middleware_stack),
     Reliance(
@@ -144,6 +173,7 @@ RELIANCES = (
         _dependencies_taken_out_are_not_solved,
     ),
     Reliance("route options read back", "api/routing.py include()", True, _route_options_read_back),
+    Reliance("body errors passed on", "api/body_limits.py BodyTooLarge", True, _body_errors_pass_through),
     Reliance("included routers' entries", "api/routing.py RouteIndex", False, _included_routers_name_their_router),
 )
 

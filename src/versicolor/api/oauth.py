@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from versicolor.api.body_limits import BodyTooLarge
 from versicolor.api.deps import RuntimeDep, token_gate
 from versicolor.auth import authorize, clients, grants, pages, revocation, scopes, signin
 from versicolor.auth.authorize import AuthorizationRequest, PageError, RedirectError
@@ -29,7 +30,6 @@ from versicolor.runtime import Runtime
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
-MAX_FORM_BYTES = 16 * 1024
 MAX_FIELDS = 32
 MAX_VALUE = 4096
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -38,9 +38,10 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 class FormProblem(Exception):
     """A request body or query that cannot be read as one set of single-valued parameters."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
 
 
 def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -63,14 +64,10 @@ async def read_form(request: Request) -> dict[str, str]:
             "send the parameters as application/x-www-form-urlencoded"
             + (f" (got {media_type})" if media_type else " (no Content-Type given)")
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM_BYTES):
-        raise FormProblem(f"the request body is over {MAX_FORM_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise FormProblem(f"the request body is over {MAX_FORM_BYTES} bytes")
+    try:
+        body = await request.body()  # bounded as it is read (api/body_limits.py: 16 KiB for /oauth)
+    except BodyTooLarge as exc:
+        raise FormProblem(exc.detail, status=exc.status_code) from None
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
@@ -88,7 +85,7 @@ async def _oauth_form(request: Request) -> dict[str, str]:
     try:
         return await read_form(request)
     except FormProblem as problem:
-        raise invalid_request(problem.message) from None
+        raise OAuthError("invalid_request", problem.message, status=problem.status) from None
 
 
 def _basic_credentials(header: str) -> tuple[str, str]:
@@ -384,7 +381,7 @@ async def authorize_decision(request: Request, runtime: RuntimeDep) -> Response:
     try:
         form = await read_form(request)
     except FormProblem as problem:
-        return _error_page(problem.message)
+        return _error_page(problem.message, problem.status)
     session = _cookie(runtime).load(request.cookies.get(pages.COOKIE_NAME))
     if session is None or not session.accepts(form.get("csrf_token")):
         return _error_page(

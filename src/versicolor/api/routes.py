@@ -1,5 +1,9 @@
-"""The route class of every Automation and v3 route: its input checked, then its caller, before FastAPI solves
-anything (api/routing.py finds the route; this is what the route does first).
+"""The route class of every Automation and v3 route: its caller checked, then its input, before FastAPI reads the
+body or solves anything (api/routing.py finds the route; this is what the route does first).
+
+The caller comes first, from the headers alone: a request without valid credentials is answered 401/403
+without a byte of its body being read (bodies are bounded as they are read, api/body_limits.py, but a stranger
+should not even get that far).
 
 `APIRouter(..., route_class=CheckedRoute)`. Both checks are called directly rather than declared as FastAPI
 dependencies: FastAPI 0.16x spends about 20 µs of a request solving each dependency, more than either check
@@ -20,21 +24,22 @@ from versicolor.api.deps import require_json
 
 
 class CheckedRoute(APIRoute):
-    """A route that refuses input no endpoint can take (`require_json`), then authenticates and authorises its
-    caller when it has a `Caller` or `CallerUser` parameter, before its dependencies and body are read."""
+    """A route that authenticates and authorises its caller when it has a `Caller`, `CallerUser` or `V3Caller`
+    parameter, then refuses input no endpoint can take (`require_json`), before its dependencies and body are
+    read."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler of the route, behind the input check and the caller check."""
         # FastAPI may build a route's handler more than once; its caller parameters are taken the first time.
-        if not hasattr(self, "_takes_caller"):
-            self._takes_caller = security.take_caller_parameters(self.dependant)
+        if not hasattr(self, "_caller_check"):
+            self._caller_check = security.take_caller_parameters(self.dependant)
         handler = super().get_route_handler()
-        takes_caller = self._takes_caller
+        caller_check = self._caller_check
 
         async def checked(request: Request) -> Response:
+            if caller_check is not None:
+                await caller_check(request)
             await require_json(request)
-            if takes_caller:
-                await security.check_caller(request)
             return await handler(request)
 
         return checked

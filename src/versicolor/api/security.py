@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.api import credentials
 from versicolor.api.credentials import Kind
-from versicolor.api.deps import DbSession, token_gate
+from versicolor.api.deps import runtime_of, token_gate
 from versicolor.auth import scopes
 from versicolor.auth.gate import UserSnapshot
 from versicolor.auth.tokens import AccessClaims
@@ -56,16 +56,18 @@ def bearer_token(request: Request) -> str:
 
 
 # The scope key under which a request keeps its caller once checked (a route may ask for it as Caller and as
-# CallerUser; the check runs once). Only this module sets it; a client cannot reach an ASGI scope key.
+# CallerUser; the check runs once): the principal, and the user (None for a v3 account secret, which stands for
+# the account, not a user). Only this module sets it; a client cannot reach an ASGI scope key.
 CHECKED_CALLER = "versicolor.caller"
+Checked = tuple[Principal, UserSnapshot | None]
 
 
 async def _checked_bearer(request: Request) -> tuple[Principal, UserSnapshot]:
     # Nothing here is a sync dependency (such as RuntimeDep): FastAPI runs those in a thread pool, a hop that
     # costs more than the whole token check.
-    checked: tuple[Principal, UserSnapshot] | None = request.scope.get(CHECKED_CALLER)
-    if checked is not None:
-        return checked
+    checked: Checked | None = request.scope.get(CHECKED_CALLER)
+    if checked is not None and checked[1] is not None:
+        return checked[0], checked[1]
     credential = credentials.of(request.scope)
     if credential is None or credential.kind is not Kind.BEARER:
         raise credentials.no_bearer_token(request.scope)
@@ -75,8 +77,8 @@ async def _checked_bearer(request: Request) -> tuple[Principal, UserSnapshot]:
     user = await gate.admit(claims)
     principal = _principal(claims, user)
     principal.require(required_permission(request))
-    request.scope[CHECKED_CALLER] = checked = (principal, user)
-    return checked
+    request.scope[CHECKED_CALLER] = (principal, user)
+    return principal, user
 
 
 def _principal(claims: AccessClaims, user: UserSnapshot) -> Principal:
@@ -113,30 +115,68 @@ async def _caller_user(request: Request) -> UserSnapshot:
 # The user a bearer token acts as, as of this request (for `/accounts/me`: no database round trip).
 CallerUser = Annotated[UserSnapshot, Depends(_caller_user)]
 
-# Which half of the checked (principal, user) pair each caller parameter gets.
-_CALLER_PARTS: dict[Callable[..., Any], int] = {_bearer_caller: 0, _caller_user: 1}
+
+def account_secret(request: Request) -> str | None:
+    """The account secret of a v3 request (`X-Account-Secret` header or `account_secret` parameter), if any."""
+    credential = credentials.of(request.scope)
+    return credential.value if credential is not None and credential.kind is Kind.ACCOUNT_SECRET else None
+
+
+async def _checked_v3(request: Request) -> Checked:
+    """The caller of an Edit v3 request: an account secret (as the public service takes) or a bearer token."""
+    checked: Checked | None = request.scope.get(CHECKED_CALLER)
+    if checked is not None:
+        return checked
+    credential = credentials.of(request.scope)
+    if credential is None or credential.kind is not Kind.ACCOUNT_SECRET:
+        return await _checked_bearer(request)
+    # Looked up once per request (the rate limiter may have done it already), in a transaction of its own: the
+    # caller is known before the body is read, and the request's transaction only opens after that.
+    account_id = await credential.look_up_alone(runtime_of(request).sessions)
+    if account_id is None:
+        raise Forbidden("the account secret is not valid; find it under your account's API settings")
+    # The account secret stands for the account as a whole, with every permission (as the public service).
+    request.scope[CHECKED_CALLER] = checked = (Principal(account_id=account_id, user_id=None, role=Role.ADMIN), None)
+    return checked
+
+
+async def _v3_caller(request: Request) -> Principal:
+    principal, _ = await _checked_v3(request)
+    return principal
+
+
+V3Caller = Annotated[Principal, Depends(_v3_caller)]
+
+CallerCheck = Callable[[Request], Awaitable[object]]
+
+# For each caller parameter: the check that finds it, and which half of the checked (principal, user) pair it gets.
+_CALLER_PARTS: dict[Callable[..., Any], tuple[CallerCheck, int]] = {
+    _bearer_caller: (_checked_bearer, 0),
+    _caller_user: (_checked_bearer, 1),
+    _v3_caller: (_checked_v3, 0),
+}
 _REQUEST = "versicolor_request"  # the name under which a taken endpoint is handed its request
 
 
-async def check_caller(request: Request) -> None:
-    """Authenticate and authorise the request's bearer token, for the route's `Caller`/`CallerUser` parameters."""
-    await _checked_bearer(request)
+def take_caller_parameters(dependant: Dependant) -> CallerCheck | None:
+    """Take a route's own `Caller`, `CallerUser` and `V3Caller` parameters from FastAPI's dependencies; the check
+    that finds them, or None when the route has none.
 
-
-def take_caller_parameters(dependant: Dependant) -> bool:
-    """Take a route's own `Caller` and `CallerUser` parameters from FastAPI's dependencies; whether it had any.
-
-    The route (api/routes.py, CheckedRoute) then calls `check_caller` before FastAPI solves anything, and the
-    endpoint is handed the parameters from that check: a dependency less to solve (~20 µs a request). Deeper
-    dependencies that ask for the caller keep theirs, and find it checked.
+    The route (api/routes.py, CheckedRoute) then runs that check from the request's headers before FastAPI reads
+    the body or solves anything, and the endpoint is handed the parameters from that check: a dependency less to
+    solve (~20 µs a request), and a caller who is refused never has their body read. Deeper dependencies that
+    ask for the caller keep theirs, and find it checked.
     """
     callers = [sub for sub in dependant.dependencies if sub.call in _CALLER_PARTS]
     if not callers:
-        return False
+        return None
     endpoint = dependant.call
     if not inspect.iscoroutinefunction(endpoint):
         raise TypeError(f"{endpoint!r} takes its caller, so it must be `async def`")
-    parts = {sub.name: _CALLER_PARTS[sub.call] for sub in callers if sub.name and sub.call}
+    checks = {_CALLER_PARTS[sub.call][0] for sub in callers if sub.call}
+    if len(checks) != 1:
+        raise TypeError(f"{endpoint!r} takes callers of two dialects; a route speaks one")
+    parts = {sub.name: _CALLER_PARTS[sub.call][1] for sub in callers if sub.name and sub.call}
     dependant.dependencies = [sub for sub in dependant.dependencies if sub.call not in _CALLER_PARTS]
     given_request = dependant.request_param_name
     if given_request is None:
@@ -151,26 +191,4 @@ def take_caller_parameters(dependant: Dependant) -> bool:
         return await endpoint(**values)
 
     dependant.call = with_caller
-    return True
-
-
-def account_secret(request: Request) -> str | None:
-    """The account secret of a v3 request (`X-Account-Secret` header or `account_secret` parameter), if any."""
-    credential = credentials.of(request.scope)
-    return credential.value if credential is not None and credential.kind is Kind.ACCOUNT_SECRET else None
-
-
-async def authenticate_v3(request: Request, session: DbSession) -> Principal:
-    """The caller of an Edit v3 request: an account secret (as the public service takes) or a bearer token."""
-    credential = credentials.of(request.scope)
-    if credential is None or credential.kind is not Kind.ACCOUNT_SECRET:
-        return await _bearer_caller(request)
-    # Looked up once per request: the rate limiter may have done it already.
-    account_id = await credential.look_up(session)
-    if account_id is None:
-        raise Forbidden("the account secret is not valid; find it under your account's API settings")
-    # The account secret stands for the account as a whole, with every permission (as the public service).
-    return Principal(account_id=account_id, user_id=None, role=Role.ADMIN)
-
-
-V3Caller = Annotated[Principal, Depends(authenticate_v3)]
+    return checks.pop()

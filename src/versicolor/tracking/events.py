@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from versicolor.core import json_text
 from versicolor.core.errors import Detail, Invalid
 from versicolor.core.segments import vocabulary
 from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX
@@ -126,6 +127,9 @@ def read_batch(body: bytes, content_type: str | None) -> Batch:
     media_type = media_type_of(content_type)
     if len(body) > MAX_BODY_BYTES:
         raise Invalid.field("body", f"is {len(body)} bytes; a batch may be at most {MAX_BODY_BYTES} bytes")
+    problem = json_text.not_utf8(body)
+    if problem:
+        raise Invalid(problem, details=[Detail("body", problem)])
     if media_type in (JSON_MEDIA_TYPE, PLAIN_MEDIA_TYPE):
         batch = _read_json(body)
     elif media_type in NDJSON_MEDIA_TYPES:

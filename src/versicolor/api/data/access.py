@@ -139,6 +139,11 @@ async def by_token(request: Request, site_code: str) -> Access:
         return await token_access(request, session, site_code)
 
 
+async def check_token(request: Request) -> None:
+    """Authenticate the request's bearer token (from its headers only), so that `token_access` finds it checked."""
+    await authenticate(request, None, runtime_of(request))
+
+
 async def token_access(request: Request, session: AsyncSession, site_code: str) -> Access:
     """`by_token` inside the caller's transaction (a batch of events checks its token in its own)."""
     principal = await authenticate(request, session, runtime_of(request))

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import ClientDisconnect
 
+from versicolor.api.body_limits import BodyTooLarge
 from versicolor.api.data import access, page_limits
 from versicolor.api.data.answers import refusal
 from versicolor.api.deps import runtime_of
@@ -49,6 +50,7 @@ async def post_events(site_code: str, request: Request) -> Response:
                 return counted.refusal(granted.cors)
             limited = counted.headers
         else:
+            await access.check_token(request)  # from the headers: a refused token never has its body read
             body = await _read_body(request)
         # One transaction per batch; with a token, checking it shares the batch's transaction (one round trip
         # to begin and one to commit, rather than two of each).
@@ -60,6 +62,8 @@ async def post_events(site_code: str, request: Request) -> Response:
             stored = await ingestion.ingest(session=session, site=granted.site, batch=batch, now=utcnow(), caps=caps)
     except DomainError as exc:
         return refusal(exc, granted.cors if granted else {}, limited)
+    except BodyTooLarge as exc:
+        return error_response(Dialect.AUTOMATION, exc.status_code, exc.detail, headers=granted.cors if granted else {})
     except (DBAPIError, OSError):
         # The transaction rolled back (or died with its connection): not one event of the batch is stored.
         log.exception("a batch of events for site %s was not stored", site_code)
@@ -82,18 +86,9 @@ async def preflight_events(site_code: str, request: Request) -> Response:
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > events.MAX_BODY_BYTES:
-        raise Invalid.field("body", f"is {declared} bytes; a batch may be at most {events.MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
+    # Bounded as it arrives (api/body_limits.py: the Data API's maximum is a batch's, events.MAX_BODY_BYTES).
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > events.MAX_BODY_BYTES:
-                raise Invalid.field("body", f"is over {events.MAX_BODY_BYTES} bytes, the most a batch may be")
-            chunks.append(chunk)
+        return await request.body()
     except ClientDisconnect:
         log.info("client disconnected before its batch for %s arrived whole; nothing stored", request.url.path)
         raise Invalid("the request ended before its whole body arrived; nothing was stored") from None
-    return b"".join(chunks)

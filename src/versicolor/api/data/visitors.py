@@ -83,6 +83,7 @@ async def list_visitors(
 @router.post("/sites/{site_code}/visitors/forget")
 async def forget_visitors(site_code: str, request: Request) -> ForgottenOut:
     """Delete every visit, exposure, conversion and rollup of the listed visitors on the site."""
+    await access.check_token(request)  # from the headers: a refused token never has its body read
     codes = _visitor_codes(await request.body(), request.headers.get("content-type"))
     async with runtime_of(request).sessions() as session, session.begin():
         granted = await access.token_access(request, session, site_code)
