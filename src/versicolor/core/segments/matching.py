@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from versicolor.core import patterns
 from versicolor.core.errors import Detail, Invalid
 
-MAX_PATTERN_LENGTH = 2048
+MAX_PATTERN_LENGTH = patterns.MAX_LENGTH
 
 
 class MatchType(StrEnum):
@@ -31,8 +31,8 @@ class TextMatch:
 
     match_type: MatchType
     pattern: str
-    # Compiled once: a segment is evaluated for many visitors.
-    regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    # Compiled once (RE2, linear time: core/patterns.py): a segment is evaluated for many visitors.
+    regex: patterns.Pattern | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, match_type: object, pattern: object, *, type_field: str, pattern_field: str) -> TextMatch:
@@ -50,7 +50,7 @@ class TextMatch:
             problems.append(Detail(pattern_field, problem))
         if problems or kind is None or not isinstance(pattern, str):
             raise Invalid("; ".join(f"{d.field}: {d.message}" for d in problems), details=problems)
-        regex = re.compile(pattern) if kind is MatchType.REGULAR_EXPRESSION else None
+        regex = patterns.compile_pattern(pattern) if kind is MatchType.REGULAR_EXPRESSION else None
         return cls(kind, pattern, regex)
 
     def test(self, text: str) -> bool:
@@ -60,7 +60,7 @@ class TextMatch:
         if self.match_type is MatchType.CORRESPONDS_EXACTLY:
             return text == self.pattern
         assert self.regex is not None
-        return self.regex.search(text) is not None
+        return self.regex.search(text)
 
 
 def _pattern_problem(pattern: object, kind: MatchType | None) -> str | None:
@@ -73,8 +73,7 @@ def _pattern_problem(pattern: object, kind: MatchType | None) -> str | None:
     if len(pattern) > MAX_PATTERN_LENGTH:
         return f"must be at most {MAX_PATTERN_LENGTH} characters"
     if kind is MatchType.REGULAR_EXPRESSION:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            return f"is not a valid regular expression: {exc}"
+        problem = patterns.problem(pattern)
+        if problem:
+            return f"is not an accepted regular expression (docs/patterns.md): {problem}"
     return None
