@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from versicolor import __version__
-from versicolor.api import deps, docs, errors, framework, health, oauth, routing
+from versicolor.api import deps, docs, errors, framework, health, methods, oauth, openapi, routing
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
 
     errors.install(app)
+    openapi.install(app)  # the API document, completed from what each route declares
     docs.install(app)
     app.include_router(health.router)
     app.include_router(oauth.router)
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_results.router,
     ):
         routing.include(app, router)
+    methods.install(app)  # every other method of a path: a 405 naming those it takes
     routing.install(app)  # the route of a request found by its path's first segment
 
     # Added last = outermost: the request id is set before anything else runs.
@@ -115,5 +117,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RedirectsWithoutHost, public_url=settings.public_url)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets them, a 500 or a 429 too
+    app.add_middleware(methods.HeadAsGet)  # HEAD wherever GET works, before anything else sees the request
     logging.getLogger("versicolor").setLevel(settings.log_level.upper())
     return app

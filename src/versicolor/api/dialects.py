@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from versicolor.core.errors import Detail
 
@@ -16,6 +17,40 @@ class Dialect(StrEnum):
 
     AUTOMATION = "automation"
     V3 = "v3"
+
+
+class ErrorDetailBody(BaseModel):
+    """One problem with one field of the input."""
+
+    field: str = Field(description="the field or parameter, dotted into nested objects (`body` for the whole body)")
+    message: str
+
+
+class AutomationErrorBody(BaseModel):
+    """An error of the Automation dialect (and of the Data API)."""
+
+    status: int = Field(description="the HTTP status, repeated")
+    error: str = Field(description="the status's reason phrase, e.g. Bad Request")
+    message: str = Field(description="what went wrong and what to do about it")
+    details: list[ErrorDetailBody] = Field(description="one entry per problem with a field; empty when none")
+    request_id: str | None = Field(
+        default=None, alias="requestId", description="on a 500: the id to quote when reporting it"
+    )
+
+
+class V3ErrorBody(BaseModel):
+    """An error of the Edit v3 dialect."""
+
+    code: int = Field(description="the HTTP status, repeated")
+    messages: list[str] = Field(description="what went wrong, one line per problem")
+    wait: int | None = Field(default=None, description="on a 429: seconds before a request will be counted again")
+    request_id: str | None = Field(
+        default=None, alias="requestId", description="on a 500: the id to quote when reporting it"
+    )
+
+
+# The body schema of each dialect's errors, as the API document shows them.
+ERROR_BODIES: dict[Dialect, type[BaseModel]] = {Dialect.AUTOMATION: AutomationErrorBody, Dialect.V3: V3ErrorBody}
 
 
 def dialect_of(path: str) -> Dialect:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from versicolor.api.deps import RuntimeDep
@@ -18,7 +19,23 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    """Whether the process can serve: `ok`, or `unavailable` with each check's finding."""
+
+    status: str
+    checks: dict[str, str]
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "The database or Redis does not answer, or the database is not at this code's migration.",
+        }
+    },
+)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """The database answers and is at this code's migration; Redis answers when configured."""
     checks: dict[str, str] = {}

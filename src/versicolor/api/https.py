@@ -25,7 +25,8 @@ from versicolor.api.dialects import dialect_of, error_response
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_EXEMPT = frozenset({"/healthz", "/readyz"})
+# Paths the rule never refuses.
+EXEMPT = frozenset({"/healthz", "/readyz"})
 MESSAGE = (
     "HTTPS is required: this request arrived over plain HTTP. Use an https:// URL "
     "(plain HTTP is accepted only from this machine, or from a trusted proxy that terminated TLS)"
@@ -91,7 +92,7 @@ class HttpsRule:
             loopback = False
         if scope.get("scheme") == "https" and self._hsts is not None:
             send = self._with_hsts(send, self._hsts)
-        if not self.required or loopback or scope.get("scheme") == "https" or scope["path"] in _EXEMPT:
+        if not self.required or loopback or scope.get("scheme") == "https" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, receive, send)

@@ -189,6 +189,59 @@ def _form_schema(properties: dict[str, str], required: list[str]) -> dict[str, A
     return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
 
 
+# What the token and revocation endpoints answer (their errors are RFC 6749 §5.2 bodies, not a dialect's).
+_OAUTH_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "string",
+            "enum": [
+                "invalid_request",
+                "invalid_client",
+                "invalid_grant",
+                "unauthorized_client",
+                "unsupported_grant_type",
+                "invalid_scope",
+                "slow_down",
+            ],
+        },
+        "error_description": {"type": "string"},
+    },
+    "required": ["error", "error_description"],
+}
+
+
+def _oauth_errors(success: dict[str, Any]) -> dict[str, Any]:
+    def error(description: str, **extra: Any) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": _OAUTH_ERROR}}, **extra}
+
+    return {
+        "responses": {
+            "200": success,
+            "400": error("invalid_request, invalid_grant, unauthorized_client or unsupported_grant_type."),
+            "401": error(
+                "invalid_client: unknown client_id or wrong secret.",
+                headers={"WWW-Authenticate": {"description": 'Basic realm="versicolor"', "schema": {"type": "string"}}},
+            ),
+            "413": error("invalid_request: the form is over 16 KiB."),
+            "429": error(
+                "slow_down: too many failed client authentications.",
+                headers={"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+            ),
+        }
+    }
+
+
+_TOKENS = {
+    "type": "object",
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"type": "string", "const": "Bearer"},
+        "expires_in": {"type": "integer", "description": "seconds"},
+        "refresh_token": {"type": "string", "description": "authorization_code and refresh_token grants only"},
+    },
+    "required": ["access_token", "token_type", "expires_in"],
+}
 _TOKEN_FORM = _form_schema(
     {
         "grant_type": "client_credentials, authorization_code or refresh_token",
@@ -201,7 +254,7 @@ _TOKEN_FORM = _form_schema(
         "scope": "refresh_token: optionally fewer of the scopes the user approved, space-separated",
     },
     ["grant_type"],
-)
+) | _oauth_errors({"description": "Tokens (RFC 6749 §5.1).", "content": {"application/json": {"schema": _TOKENS}}})
 _REVOKE_FORM = _form_schema(
     {
         "token": "the access or refresh token to revoke",
@@ -210,6 +263,56 @@ _REVOKE_FORM = _form_schema(
         "client_secret": "unless sent with HTTP Basic",
     },
     ["token"],
+) | _oauth_errors({"description": "Revoked, or was not a token of this client (RFC 7009 §2.2)."})
+
+# The authorization page answers HTML, and redirects back to the application.
+_PAGE = {"text/html": {"schema": {"type": "string"}}}
+_AUTHORIZE_PARAMETERS = {
+    "client_id": "the partner application's client id",
+    "response_type": "code",
+    "redirect_uri": "one of the application's registered redirect URLs",
+    "state": "anything; sent back unchanged",
+    "code_challenge": "PKCE: BASE64URL(SHA256(code_verifier))",
+    "code_challenge_method": "S256",
+    "scope": "space-separated scopes",
+}
+_AUTHORIZE_ANSWERS = {
+    "responses": {
+        "200": {"description": "The sign-in or consent page.", "content": _PAGE},
+        "302": {
+            "description": "Back to the application: `code` and `state`, or `error=access_denied`.",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        "303": {
+            "description": "The page again, after signing in.",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        "400": {"description": "An error page: the request is malformed, or the client unknown.", "content": _PAGE},
+        "401": {"description": "The sign-in page: wrong email or password.", "content": _PAGE},
+        "403": {"description": "An error page: the form's security token is missing or wrong.", "content": _PAGE},
+        "413": {"description": "An error page: the form is over 16 KiB.", "content": _PAGE},
+        "429": {"description": "The sign-in page: too many failed sign-ins.", "content": _PAGE},
+    }
+}
+_AUTHORIZE_PAGE = {
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+        for name, text in _AUTHORIZE_PARAMETERS.items()
+    ],
+    **_AUTHORIZE_ANSWERS,
+}
+_AUTHORIZE_FORM = (
+    _form_schema(
+        {
+            "action": "sign_in, approve, deny or switch",
+            "csrf_token": "the page's own",
+            "email": "sign_in: the user's email",
+            "password": "sign_in: the user's password",
+            **_AUTHORIZE_PARAMETERS,
+        },
+        ["action", "csrf_token"],
+    )
+    | _AUTHORIZE_ANSWERS
 )
 
 
@@ -355,7 +458,7 @@ def _consent_page(request: AuthorizationRequest, session: PageSession, user: Use
     )
 
 
-@router.get("/authorize", response_class=HTMLResponse)
+@router.get("/authorize", response_class=HTMLResponse, openapi_extra=_AUTHORIZE_PAGE)
 async def authorize_page(request: Request, runtime: RuntimeDep) -> Response:
     """The page where a user signs in and approves or denies a partner application (RFC 6749 §4.1.1)."""
     try:
@@ -375,7 +478,7 @@ async def authorize_page(request: Request, runtime: RuntimeDep) -> Response:
     return _with_cookie(page, request, runtime, session)
 
 
-@router.post("/authorize", response_class=HTMLResponse)
+@router.post("/authorize", response_class=HTMLResponse, openapi_extra=_AUTHORIZE_FORM)
 async def authorize_decision(request: Request, runtime: RuntimeDep) -> Response:
     """The page's forms: sign in, approve, deny, or sign in as someone else."""
     try:

@@ -43,3 +43,9 @@ class CheckedRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+    @property
+    def caller_check(self) -> security.CallerCheck | None:
+        """The check of the caller the route runs before anything else (None: it takes no caller)."""
+        check: security.CallerCheck | None = getattr(self, "_caller_check", None)
+        return check

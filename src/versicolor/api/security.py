@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.api import credentials
@@ -192,3 +194,41 @@ def take_caller_parameters(dependant: Dependant) -> CallerCheck | None:
 
     dependant.call = with_caller
     return checks.pop()
+
+
+class Way(StrEnum):
+    """A way a caller can show who it is, as the API document names it (api/openapi.py)."""
+
+    BEARER = "bearer"  # an OAuth access token
+    ACCOUNT_SECRET = "account_secret"  # noqa: S105  (a kind of credential, not one)
+    PAGE = "page"  # a browser page on a host the account's Domains enable (its Origin or Referer)
+
+
+# A route that authenticates by hand (the Data API) declares its ways: `openapi_extra=accepts(Way.BEARER)`.
+ACCEPTS_KEY = "x-accepts"
+
+
+def accepts(*ways: Way) -> dict[str, list[str]]:
+    """The `openapi_extra` of a route that checks its caller by hand: the ways it accepts."""
+    return {ACCEPTS_KEY: [way.value for way in ways]}
+
+
+def ways_of(route: APIRoute) -> tuple[Way, ...]:
+    """How a route's callers authenticate: what it declares, else what its caller parameters check; () for none."""
+    declared = (route.openapi_extra or {}).get(ACCEPTS_KEY)
+    if declared is not None:
+        return tuple(Way(way) for way in declared)
+    check = getattr(route, "caller_check", None)  # a CheckedRoute's (api/routes.py)
+    calls = set(_calls(route.dependant))
+    if check is _checked_v3 or _v3_caller in calls:
+        return (Way.BEARER, Way.ACCOUNT_SECRET)
+    if check is _checked_bearer or calls & {_bearer_caller, _caller_user}:
+        return (Way.BEARER,)
+    return ()
+
+
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls(sub)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -128,7 +128,10 @@ def parse_bound(field: str, value: str | None) -> Bound | None:
 
 def cursor_query(
     limit: Annotated[
-        str | None, Query(description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})")
+        str | None,
+        # Read as text, so that a bad value gets the message of parse_limit; documented as what to send.
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+        Query(description=f"Items per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})"),
     ] = None,
     before: Annotated[
         str | None, Query(description="`cursor.before` of the previous page, or a timestamp: created before")

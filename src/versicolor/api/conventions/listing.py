@@ -32,6 +32,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Body, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from pydantic import WithJsonSchema
 
 from versicolor.api import public_url
 from versicolor.core import querying
@@ -55,13 +58,40 @@ _SEARCH_EXAMPLE = {
 }
 
 
+# The dependencies this module makes: a route that has one answers a page, with the headers `set_headers` writes.
+_PAGE_QUERIES: set[Callable[..., Any]] = set()
+
+
+def answers_pages(route: APIRoute) -> bool:
+    """Whether `route` answers one page of a list (`X-Total-Count`, `Link`), as its list query shows."""
+    return _has_page_query(route.dependant)
+
+
+def _has_page_query(dependant: Dependant) -> bool:
+    return any(sub.call in _PAGE_QUERIES or _has_page_query(sub) for sub in dependant.dependencies)
+
+
+# The schemas of `page` and `perPage` as clients should send them. The parameters are read as text, so that a
+# bad value gets the message of core/querying.py rather than a generic one.
+_PAGE_SCHEMA = WithJsonSchema({"type": "integer", "minimum": 1, "maximum": querying.MAX_PAGE, "default": 1})
+_PER_PAGE_SCHEMA = WithJsonSchema(
+    {
+        "type": "integer",
+        "oneOf": [{"const": -1}, {"minimum": 1, "maximum": querying.MAX_PER_PAGE}],
+        "default": querying.DEFAULT_PER_PAGE,
+    }
+)
+
+
 def query_params(fields: Fields) -> Callable[..., ListQuery]:
     """A dependency that reads `page`, `perPage`, `filter`, `sort` and `optionalFields` from the query string."""
 
     def list_query(
-        page: Annotated[str | None, Query(description="1-based page number (default 1)")] = None,
+        page: Annotated[str | None, _PAGE_SCHEMA, Query(description="1-based page number (default 1)")] = None,
         per_page: Annotated[
-            str | None, Query(alias="perPage", description="items per page: 1-200, default 20, -1 for 200")
+            str | None,
+            _PER_PAGE_SCHEMA,
+            Query(alias="perPage", description="items per page: 1-200, default 20, -1 for 200"),
         ] = None,
         filter_: Annotated[str | None, Query(alias="filter", description=_FILTER_HELP)] = None,
         sort: Annotated[str | None, Query(description=_SORT_HELP)] = None,
@@ -73,6 +103,7 @@ def query_params(fields: Fields) -> Callable[..., ListQuery]:
             fields, page=page, per_page=per_page, filter=filter_, sort=sort, optional_fields=optional_fields
         )
 
+    _PAGE_QUERIES.add(list_query)
     return list_query
 
 
@@ -90,6 +121,7 @@ def search_body(fields: Fields) -> Callable[..., Awaitable[ListQuery]]:
     ) -> ListQuery:
         return querying.parse_body(fields, body)
 
+    _PAGE_QUERIES.add(search_query)
     return search_query
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 
 from versicolor.api.data import access
 from versicolor.api.deps import runtime_of
+from versicolor.api.security import Way, accepts
 
 router = APIRouter(tags=["data"])
 
@@ -22,7 +23,27 @@ MAX_AGE_SECONDS = 60
 CACHE_CONTROL = f"private, max-age={MAX_AGE_SECONDS}"
 
 
-@router.get("/sites/{site_code}/config")
+_CACHED = {
+    "ETag": {
+        "description": "The configuration's version; send it back as If-None-Match.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+}
+
+
+@router.get(
+    "/sites/{site_code}/config",
+    openapi_extra=accepts(Way.PAGE),
+    responses={
+        200: {
+            "description": "The configuration (docs/tracking.md).",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "headers": _CACHED,
+        },
+        304: {"description": "Unchanged since the version If-None-Match names.", "headers": _CACHED},
+    },
+)
 async def get_config(site_code: str, request: Request) -> Response:
     """The site's ACTIVE experiments with their deviations, variation code, goals and segments."""
     site, current = await access.configurations(request).get(sessions=runtime_of(request).sessions, code=site_code)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from versicolor.api.data import access
 from versicolor.api.deps import runtime_of
+from versicolor.api.security import Way, accepts
 from versicolor.core.errors import NotFound
 from versicolor.engine import preview, script
 from versicolor.engine.sites import settings_of
@@ -27,7 +28,25 @@ MAX_AGE_SECONDS = 300
 CACHE_CONTROL = f"private, max-age={MAX_AGE_SECONDS}"
 
 
-@router.get("/sites/{site_code}/engine.js")
+_CACHED = {
+    "ETag": {"description": "The script's version; send it back as If-None-Match.", "schema": {"type": "string"}},
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+}
+
+
+@router.get(
+    "/sites/{site_code}/engine.js",
+    openapi_extra=accepts(Way.PAGE),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The script.",
+            "content": {"text/javascript": {"schema": {"type": "string"}}},
+            "headers": _CACHED,
+        },
+        304: {"description": "Unchanged since the version If-None-Match names.", "headers": _CACHED},
+    },
+)
 async def get_engine(site_code: str, request: Request) -> Response:
     """The site's page engine: JavaScript to load with the tag of the site's `snippet`."""
     async with runtime_of(request).sessions() as session:
@@ -40,7 +59,7 @@ async def get_engine(site_code: str, request: Request) -> Response:
     return Response(served.body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
-@router.get("/sites/{site_code}/preview")
+@router.get("/sites/{site_code}/preview", openapi_extra=accepts(Way.PAGE))
 async def get_preview(site_code: str, request: Request, token: Annotated[str, Query(max_length=1000)]) -> JSONResponse:
     """The experiment and variation a preview link shows, for a page of the site on an authorised host."""
     granted = await access.by_page(request, site_code)

@@ -7,6 +7,7 @@ nothing of the batch was stored, so the client sends it again as it was (event i
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,8 +18,10 @@ from versicolor.api.body_limits import BodyTooLarge
 from versicolor.api.data import access, page_limits
 from versicolor.api.data.answers import refusal
 from versicolor.api.deps import runtime_of
-from versicolor.api.dialects import Dialect, error_response
+from versicolor.api.dialects import AutomationErrorBody, Dialect, error_response
+from versicolor.api.security import Way, accepts
 from versicolor.core.errors import DomainError, Invalid
+from versicolor.db.models.tracking import EVENT_ID_LENGTH, VISIT_ID_LENGTH, VISITOR_CODE_LENGTH
 from versicolor.db.types import utcnow
 from versicolor.tracking import events, ingestion
 
@@ -30,7 +33,123 @@ router = APIRouter(tags=["data"])
 RETRY_AFTER_SECONDS = 5
 
 
-@router.post("/sites/{site_code}/events", status_code=202)
+def _text(limit: int, description: str) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S", "description": description}
+
+
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+_CUSTOM_SCALAR = {
+    "anyOf": [
+        {"type": "string", "maxLength": events.MAX_CUSTOM_TEXT},
+        {"type": "number"},
+        {"type": "boolean"},
+    ]
+}
+# One event as tracking/events.py reads it: the fields every event has, and those of its type.
+_COMMON = {
+    "id": _text(EVENT_ID_LENGTH, "the event's own id: a batch sent again is counted once"),
+    "visitorCode": _text(VISITOR_CODE_LENGTH, "the visitor's code"),
+    "visitId": _text(VISIT_ID_LENGTH, "the visit's id"),
+    "timestamp": {
+        "description": "when it happened: milliseconds since 1970, or ISO-8601 with a time zone; from the year "
+        "2000 to at most 5 minutes ahead of the server's clock",
+        "anyOf": [
+            {"type": "integer", "minimum": int(events.EARLIEST.timestamp() * 1000), "maximum": 10**14 - 1},
+            {"type": "string", "format": "date-time"},
+        ],
+    },
+    "deviceType": {"type": "string", "enum": sorted(events.DEVICE_TYPES)},
+    "browser": {"type": "string", "enum": sorted(events.BROWSERS)},
+    "country": {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2, e.g. FR"},
+    "newVisitor": {"type": "boolean"},
+    "customData": {
+        "type": "object",
+        "description": "values by custom data index: a value, a list of values (LIST), or counts (COUNT_LIST)",
+        "maxProperties": events.MAX_CUSTOM_DATA,
+        "propertyNames": {"pattern": "^[0-9]+$"},
+        "additionalProperties": {
+            "anyOf": [
+                _CUSTOM_SCALAR,
+                {"type": "array", "maxItems": events.MAX_CUSTOM_VALUES, "items": _CUSTOM_SCALAR},
+                {
+                    "type": "object",
+                    "maxProperties": events.MAX_CUSTOM_VALUES,
+                    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                },
+            ]
+        },
+    },
+}
+_REQUIRED = ["id", "type", "visitorCode", "visitId", "timestamp"]
+
+
+def _event(kind: events.EventType, description: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "title": f"{kind.value.title()} event",
+        "description": description,
+        "type": "object",
+        "properties": {"type": {"const": kind.value}, **_COMMON, **fields},
+        "required": [*_REQUIRED, *(name for name in fields if name != "revenue")],
+        "additionalProperties": False,
+    }
+
+
+EVENT_SCHEMA = {
+    "oneOf": [
+        _event(events.EventType.VISIT, "a visit began"),
+        _event(
+            events.EventType.EXPOSURE,
+            "the visitor saw a variation of an experiment of this site (0: the original)",
+            experimentId=_ID,
+            variationId={**_ID, "minimum": 0},
+        ),
+        _event(
+            events.EventType.CONVERSION,
+            "the visitor reached a goal of this site",
+            goalId=_ID,
+            revenue={"type": "number", "minimum": 0, "maximum": events.MAX_REVENUE},
+        ),
+    ]
+}
+_BATCH = {
+    "type": "object",
+    "properties": {"events": {"type": "array", "minItems": 1, "maxItems": events.MAX_EVENTS, "items": EVENT_SCHEMA}},
+    "required": ["events"],
+    "additionalProperties": False,
+}
+_EVENTS_OPENAPI: dict[str, Any] = {
+    **accepts(Way.BEARER, Way.PAGE),
+    "requestBody": {
+        "required": True,
+        "description": f"At most {events.MAX_EVENTS} events and {events.MAX_BODY_BYTES} bytes. Pages send the JSON "
+        "as text/plain, which needs no CORS preflight.",
+        "content": {
+            "application/json": {"schema": _BATCH},
+            "text/plain": {"schema": _BATCH},
+            "application/x-ndjson": {"schema": {"type": "string", "description": "one event (JSON) per line"}},
+        },
+    },
+}
+_STORED = {"type": "object", "properties": {"received": {"type": "integer"}}, "required": ["received"]}
+
+
+@router.post(
+    "/sites/{site_code}/events",
+    status_code=202,
+    openapi_extra=_EVENTS_OPENAPI,
+    responses={
+        202: {
+            "description": "Stored, all of it: the batch's transaction committed before this answer.",
+            "content": {"application/json": {"schema": _STORED}},
+        },
+        503: {
+            "description": "The database could not store the batch; nothing of it was stored. Send it again "
+            "after `Retry-After` seconds.",
+            "model": AutomationErrorBody,
+            "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+        },
+    },
+)
 async def post_events(site_code: str, request: Request) -> Response:
     """Store a batch of events, all or nothing: `{"events": [...]}` as JSON, or NDJSON (one event per line)."""
     granted: access.Access | None = None

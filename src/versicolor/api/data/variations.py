@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from versicolor.api.automation.schemas import CamelOut
 from versicolor.api.data import access
 from versicolor.api.deps import runtime_of
+from versicolor.api.security import Way, accepts
 from versicolor.core.errors import Invalid
 from versicolor.core.segments import vocabulary
 from versicolor.core.segments.visitor import VisitorAttributes
@@ -55,7 +56,7 @@ _PAGE_ONLY_REASON = (
 _DEVICE_TYPES = "DESKTOP, TABLET or PHONE (MOBILE, the earlier name, is read as PHONE)"
 
 
-@router.get("/sites/{site_code}/visitors/{visitor_code}/variations")
+@router.get("/sites/{site_code}/visitors/{visitor_code}/variations", openapi_extra=accepts(Way.BEARER))
 async def get_visitor_variations(
     site_code: str,
     visitor_code: str,

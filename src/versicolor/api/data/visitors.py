@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from versicolor.api.automation.schemas import CamelOut
 from versicolor.api.data import access
 from versicolor.api.deps import runtime_of
+from versicolor.api.security import Way, accepts
 from versicolor.core.errors import Invalid, NotFound
 from versicolor.db.models import Experiment
 from versicolor.db.models.tracking import VISITOR_CODE_LENGTH
@@ -51,7 +52,7 @@ class ForgottenOut(CamelOut):
     conversions: int
 
 
-@router.get("/sites/{site_code}/visitors")
+@router.get("/sites/{site_code}/visitors", openapi_extra=accepts(Way.BEARER))
 async def list_visitors(
     site_code: str,
     request: Request,
@@ -80,7 +81,29 @@ async def list_visitors(
     return VisitorsOut(visitors=[VisitorOut(**vars(v)) for v in found])
 
 
-@router.post("/sites/{site_code}/visitors/forget")
+_FORGET_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "visitorCodes": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": erasure.MAX_FORGOTTEN,
+                        "items": {"type": "string", "minLength": 1, "maxLength": VISITOR_CODE_LENGTH, "pattern": r"\S"},
+                    }
+                },
+                "required": ["visitorCodes"],
+                "additionalProperties": False,
+            }
+        }
+    },
+}
+
+
+@router.post("/sites/{site_code}/visitors/forget", openapi_extra={**accepts(Way.BEARER), "requestBody": _FORGET_BODY})
 async def forget_visitors(site_code: str, request: Request) -> ForgottenOut:
     """Delete every visit, exposure, conversion and rollup of the listed visitors on the site."""
     await access.check_token(request)  # from the headers: a refused token never has its body read
