@@ -86,7 +86,7 @@ async def test_operations_are_listed_and_authorized_calls_succeed_from_the_page(
     page.on("console", lambda message: console.append(message.text))
 
     await page.goto(f"{explorer_server.base_url}/docs")
-    await page.locator(".opblock").nth(operations - 1).wait_for()
+    await page.locator(".opblock").nth(operations - 1).wait_for(timeout=60_000)  # a big document, a busy machine
     assert await page.locator(".opblock").count() == operations
     assert await page.get_by_text("Unable to render this definition").count() == 0
 

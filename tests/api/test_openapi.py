@@ -48,7 +48,7 @@ async def test_operations_that_check_a_caller_declare_how_and_answer_401_and_403
         "name": "X-Account-Secret",
     }
     me = document["paths"]["/accounts/me"]["get"]
-    assert me["security"] == [{"OAuth2": []}]
+    assert me["security"] == [{"OAuth2": []}, {"BearerToken": []}]
     urls = document["paths"]["/v3/edit/urls"]["get"]
     assert {"AccountSecret": []} in urls["security"] and {"OAuth2": []} in urls["security"]
     secured = [(path, method, op) for path, method, op in _operations(document) if op.get("security")]
@@ -59,7 +59,7 @@ async def test_operations_that_check_a_caller_declare_how_and_answer_401_and_403
             assert {"401", "403", "429"} <= set(operation["responses"]), (method, path)
     # A page's request carries no credential, only its Origin: the events endpoint takes either.
     events = document["paths"]["/data/v1/sites/{site_code}/events"]["post"]
-    assert events["security"] == [{"OAuth2": []}, {}]
+    assert events["security"] == [{"OAuth2": []}, {"BearerToken": []}, {}]
     assert {"Origin", "Referer"} <= {p["name"] for p in events["parameters"] if p["in"] == "header"}
     assert "application/json" in events["requestBody"]["content"]
     assert document["paths"]["/healthz"]["get"].get("security") is None
@@ -122,7 +122,7 @@ def test_a_new_route_is_documented_from_what_it_declares(runtime: Runtime) -> No
     routing.include(app, router)
     paths = app.openapi()["paths"]
     read = paths["/widgets/{widget_id}"]["get"]
-    assert read["security"] == [{"OAuth2": []}]
+    assert read["security"] == [{"OAuth2": []}, {"BearerToken": []}]
     assert set(read["responses"]) == {"200", "400", "401", "403", "404", "429"}
     write = paths["/widgets"]["post"]
     assert set(write["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "429"}

@@ -34,6 +34,7 @@ from versicolor.api.security import ACCEPTS_KEY, PERMISSION_KEY, Way, ways_of
 from versicolor.core.roles import Permission
 
 OAUTH = "OAuth2"
+BEARER = "BearerToken"
 ACCOUNT_SECRET = "AccountSecret"  # noqa: S105  (a scheme's name, not a secret)
 ACCOUNT_SECRET_PARAMETER = "AccountSecretParameter"  # noqa: S105
 
@@ -55,6 +56,12 @@ SECURITY_SCHEMES: dict[str, Any] = {
             },
         },
     },
+    BEARER: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token you already hold (from `POST /oauth/token`), as `Authorization: Bearer`.",
+    },
     ACCOUNT_SECRET: {
         "type": "apiKey",
         "in": "header",
@@ -70,7 +77,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 _REQUIREMENTS: dict[Way, list[dict[str, list[str]]]] = {
-    Way.BEARER: [{OAUTH: []}],
+    Way.BEARER: [{OAUTH: []}, {BEARER: []}],
     Way.ACCOUNT_SECRET: [{ACCOUNT_SECRET: []}, {ACCOUNT_SECRET_PARAMETER: []}],
     Way.PAGE: [{}],  # nothing but the page's own Origin or Referer
 }
