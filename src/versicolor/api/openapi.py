@@ -31,6 +31,7 @@ from versicolor.api.conventions import listing
 from versicolor.api.dialects import ERROR_BODIES, Dialect, dialect_of
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import ACCEPTS_KEY, PERMISSION_KEY, Way, ways_of
+from versicolor.auth import scopes
 from versicolor.core.roles import Permission
 
 OAUTH = "OAuth2"
@@ -52,7 +53,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
                 "authorizationUrl": "/oauth/authorize",
                 "tokenUrl": "/oauth/token",
                 "refreshUrl": "/oauth/token",
-                "scopes": {},
+                # What a partner application may ask a user for (auth/scopes.py); no scope lends administration.
+                "scopes": {name: text for name, (_, text) in scopes.SCOPES.items()},
             },
         },
     },
