@@ -125,25 +125,28 @@ async def test_an_unknown_breakdown_lists_the_allowed_ones(client: httpx.AsyncCl
 
 
 @pytest.mark.parametrize(
-    ("url", "reason"),
+    "url",
     [
-        ("http://hooks.example.com/results", "https"),
-        ("https://127.0.0.1/results", "loopback"),
-        ("https://localhost/results", "loopback"),
-        ("https://[::1]:8443/results", "loopback"),
-        ("https://10.0.0.7/results", "private"),
-        ("https://172.16.5.4/results", "private"),
-        ("https://192.168.1.1/results", "private"),
-        ("https://169.254.169.254/latest/meta-data/", "link-local"),
-        ("not a url", "https"),
+        "http://hooks.example.com/results",
+        "https://127.0.0.1/results",
+        "https://localhost/results",
+        "https://[::1]:8443/results",
+        "https://10.0.0.7/results",
+        "https://172.16.5.4/results",
+        "https://192.168.1.1/results",
+        "https://169.254.169.254/latest/meta-data/",
+        "not a url",
     ],
 )
-async def test_callbacks_into_our_own_network_are_refused(
-    client: httpx.AsyncClient, quiet: Shop, url: str, reason: str
+async def test_callbacks_into_our_own_network_are_refused_saying_nothing_of_it(
+    client: httpx.AsyncClient, quiet: Shop, url: str
 ) -> None:
     answer = await ask(client, quiet, {"callbackUrl": url})
     assert refused_field(answer) == "callbackUrl"
-    assert reason in answer.json()["message"]
+    message = answer.json()["message"]
+    assert "https://" in message  # what to send instead; never why this one was refused (docs/results.md)
+    for reason in ("loopback", "private", "link-local", "resolve", "127.0.0", "169.254"):
+        assert reason not in message
 
 
 async def test_a_body_that_is_not_json_is_refused(client: httpx.AsyncClient, quiet: Shop) -> None:
