@@ -1,8 +1,8 @@
 .PHONY: serve test bench lock upgrade
 
-serve:  ## Serve Versicolor on 127.0.0.1:8000 with SQLite in ./versicolor.db
+serve:  ## Serve Versicolor on 127.0.0.1:8000 (PORT=9000 for another port) with SQLite in ./versicolor.db
 	@scripts/bootstrap
-	.venv/bin/versicolor serve
+	.venv/bin/versicolor serve $(if $(PORT),--port $(PORT))
 
 test:  ## Lint, type-check and run every test on SQLite and on PostgreSQL
 	@scripts/test

@@ -39,11 +39,16 @@ class Server:
 
 
 def run_cli(
-    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 60
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 60, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `versicolor ARGS` to completion."""
+    """Run `versicolor ARGS` to completion (with `input_text` on its standard input, else none)."""
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        input=input_text if input_text is not None else "",
     )
 
 
@@ -55,10 +60,11 @@ def serve(
     env: dict[str, str] | None = None,
     scheme: str = "http",
     ready_timeout: float = 60,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Start `versicolor serve ARGS` on a free port, wait until /healthz answers, stop it afterwards."""
-    port = free_port()
-    log_path = log_dir / f"serve-{port}.log"
+    """Start `versicolor serve ARGS` on a free port (or `port`), wait until /healthz answers, stop it afterwards."""
+    port = port or free_port()
+    log_path = log_dir / f"serve-{port}-{time.monotonic_ns()}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [*CLI, "serve", "--port", str(port), *args],

@@ -64,3 +64,21 @@ def test_the_command_line_starts_without_loading_the_server() -> None:
     server_side = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "alembic", "redis", "asyncpg", "aiosqlite")
     ours = ("versicolor.api", "versicolor.app", "versicolor.db", "versicolor.runtime", "versicolor.auth")
     assert [name for name in loaded if name.split(".")[0] in server_side or name.startswith(ours)] == []
+
+
+@pytest.mark.parametrize(
+    ("folder", "allowed"), [("client", ("versicolor.client",)), ("sync", ("versicolor.client", "versicolor.sync"))]
+)
+def test_the_client_and_sync_import_nothing_of_the_server(folder: str, allowed: tuple[str, ...]) -> None:
+    # They talk to the server over HTTP only, so that they could become a distribution of their own.
+    outside = (*WEB, "sqlalchemy", "alembic", "redis", "asyncpg", "aiosqlite", "limits", "argon2", "jwt")
+    offenders = {
+        path: sorted(
+            n
+            for n in names
+            if n.split(".")[0] in outside or (n.startswith("versicolor.") and not n.startswith(allowed))
+        )
+        for path, names in imported_modules(folder).items()
+    }
+    assert imported_modules(folder), f"src/versicolor/{folder} holds no module"
+    assert {path: names for path, names in offenders.items() if names} == {}

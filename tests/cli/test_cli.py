@@ -26,7 +26,7 @@ def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(dat
     )
     assert done.returncode == 0, done.stderr
     created = json.loads(done.stdout)
-    assert {"account_id", "user_id", "email", "client_id", "client_secret", "account_secret"} <= set(created)
+    assert {"accountId", "userId", "email", "clientId", "clientSecret", "accountSecret"} <= set(created)
     assert created["email"] == "owner@acme.example"
 
     user = run_cli(
@@ -34,7 +34,7 @@ def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(dat
             "users",
             "create",
             "--account-id",
-            str(created["account_id"]),
+            str(created["accountId"]),
             "--email",
             "ed@acme.example",
             "--role",
@@ -46,8 +46,8 @@ def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(dat
     )
     assert user.returncode == 0, user.stderr
     member = json.loads(user.stdout)
-    assert member["role"] == "EDITOR" and "account_secret" not in member
-    assert member["account_id"] == created["account_id"]
+    assert member["role"] == "EDITOR" and "accountSecret" not in member
+    assert member["accountId"] == created["accountId"]
 
 
 def test_duplicate_email_is_one_line_and_non_zero(database_url: str) -> None:
@@ -99,17 +99,16 @@ def test_first_serve_on_an_empty_database_prints_credentials_that_work(tmp_path:
     with serve(["--database-url", url], log_dir=tmp_path) as server:
         output = server.output()
         assert "First start" in output
-        fields = dict(
-            line.split(None, 1)
-            for line in output.splitlines()
-            if line.strip().startswith(("client_id", "client_secret"))
+        exports = dict(
+            line.removeprefix("export ").split("=", 1) for line in output.splitlines() if line.startswith("export ")
         )
+        assert exports["VERSICOLOR_URL"] == server.base_url
         token = httpx.post(
             f"{server.base_url}/oauth/token",
             data={
                 "grant_type": "client_credentials",
-                "client_id": fields["client_id"].strip(),
-                "client_secret": fields["client_secret"].strip(),
+                "client_id": exports["VERSICOLOR_CLIENT_ID"],
+                "client_secret": exports["VERSICOLOR_CLIENT_SECRET"],
             },
         )
         assert token.status_code == 200, token.text

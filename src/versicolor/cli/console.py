@@ -1,4 +1,9 @@
-"""What every command prints: a result as text or as one JSON object, and errors as one line on stderr."""
+"""What every command prints: results as text or as JSON, errors as one line on stderr, and its exit codes.
+
+Exit codes (docs/client.md): 0 done; 1 refused (bad input, an invalid folder, a conflict, a plan apply must
+not make); 2 `sync plan --detailed-exitcode` found changes to make; 3 not authenticated or not allowed;
+4 the server could not be reached, kept failing or kept rate-limiting; 64 the command line itself is wrong.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,40 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+OK = 0
+REFUSED = 1
+CHANGES = 2
+NOT_ALLOWED = 3
+UNAVAILABLE = 4
+USAGE = 64
+
 err = Console(stderr=True)
 out = Console()
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (the API's field names) for scripts.")]
 
 
-def fail(message: str, *, code: int = 1) -> NoReturn:
+def fail(message: str, *, code: int = REFUSED) -> NoReturn:
     """One clear line on stderr and a non-zero exit: never a traceback."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code=code)
+
+
+def warn(message: str) -> None:
+    """A line on stderr that does not stop the command."""
+    err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 def show(result: dict[str, Any], *, as_json: bool, headline: str) -> None:
     """A created object: one JSON object for scripts, or a headline and aligned fields for people."""
     if as_json:
-        sys.stdout.write(json.dumps(result) + "\n")
+        print_json(result)
         return
     out.print(f"[bold green]{headline}[/]")
     for key, value in result.items():

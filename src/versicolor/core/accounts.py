@@ -217,6 +217,11 @@ async def find_user(*, session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
+async def user_by_email(*, session: AsyncSession, email: str) -> User | None:
+    """The user with this email in any account (the machine's administrator looking someone up), or None."""
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
 async def credentials_of(*, session: AsyncSession, user_id: int) -> ApiCredential | None:
     """The API credentials of a user, if it has any."""
     return await session.scalar(select(ApiCredential).where(ApiCredential.user_id == user_id))

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
     from versicolor.auth.apps import NewApp
 
-app = typer.Typer(no_args_is_help=True, help="Partner applications (OAuth authorization code flow).")
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Partner applications (OAuth authorization code flow)."
+)
 
 
 @app.command("create")
@@ -46,10 +48,10 @@ def create(
     created = run_in_db(settings, work)
     result = {
         "id": created.app.id,
-        "account_id": created.app.account_id,
+        "accountId": created.app.account_id,
         "name": created.app.name,
-        "client_id": created.app.client_id,
-        "client_secret": created.client_secret,
-        "redirect_uris": created.app.redirect_uris,
+        "clientId": created.app.client_id,
+        "clientSecret": created.client_secret,
+        "redirectUris": created.app.redirect_uris,
     }
     show(result, as_json=as_json, headline="Application registered. The client secret is shown once; keep it safe.")

@@ -9,7 +9,7 @@ import typer
 from versicolor.cli.console import err
 from versicolor.cli.server.database import DatabaseUrl, clear_errors, settings_with
 
-app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Database schema.")
 
 
 @app.command("upgrade")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from versicolor.cli.console import err, fail, out
+from versicolor.cli.server.accounts import print_exports
 from versicolor.cli.server.database import DatabaseUrl, run_in_db, settings_with
 
 if TYPE_CHECKING:
@@ -36,25 +37,40 @@ def _first_start(settings: Settings, host: str, port: int, scheme: str) -> None:
         return
     created, password = first
     credentials = created.admin.credentials
-    base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 - reading, not binding
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - reading, not binding
+    base = f"{scheme}://{shown_host}:{port}"
+    email = created.admin.user.email
     out.print("[bold green]First start: created an account and its admin. These secrets are shown once.[/]")
-    out.print(f"  email           {created.admin.user.email}", highlight=False)
-    out.print(f"  password        {password}", highlight=False)
-    out.print(f"  client_id       {credentials.client_id}", highlight=False)
-    out.print(f"  client_secret   {credentials.client_secret}", highlight=False)
-    out.print(f"  account_secret  {created.account_secret}", highlight=False)
-    out.print("Get an access token:")
+    out.print(f"  sign in as      {email}  password {password}", highlight=False, soft_wrap=True)
     out.print(
-        f"  curl -s -X POST {base}/oauth/token -d grant_type=client_credentials "
-        f"-d client_id={credentials.client_id} -d client_secret={credentials.client_secret}",
+        f"  account secret  {created.account_secret}  (X-Account-Secret, on /v3)", highlight=False, soft_wrap=True
+    )
+    print_exports(base, credentials.client_id, credentials.client_secret)
+    out.print("Then, for example:  versicolor experiments list", highlight=False, soft_wrap=True)
+    out.print(
+        f"or get an access token:  curl -s -X POST {base}/oauth/token -d grant_type=client_credentials "
+        '-d client_id="$VERSICOLOR_CLIENT_ID" -d client_secret="$VERSICOLOR_CLIENT_SECRET"',
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"Lost the client secret? On this machine: versicolor accounts reset-credentials --email {email}",
         highlight=False,
         soft_wrap=True,
     )
 
 
 def serve(
-    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.", min=1, max=65535)] = 8000,
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", envvar="VERSICOLOR_HOST", help="Address to listen on (VERSICOLOR_HOST).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option(
+            metavar="PORT", envvar="VERSICOLOR_PORT", help="Port to listen on (VERSICOLOR_PORT).", min=1, max=65535
+        ),
+    ] = 8000,
     workers: Annotated[int, typer.Option(metavar="N", help="Worker processes.", min=1, max=64)] = 1,
     database_url: DatabaseUrl = None,
     redis_url: Annotated[
