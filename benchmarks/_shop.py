@@ -46,8 +46,8 @@ def setup(base_url: str, database_url: str) -> Site:
             "/oauth/token",
             data={
                 "grant_type": "client_credentials",
-                "client_id": account["client_id"],
-                "client_secret": account["client_secret"],
+                "client_id": account["clientId"],
+                "client_secret": account["clientSecret"],
             },
         ).json()["access_token"]
         http.headers["Authorization"] = f"Bearer {token}"
@@ -80,7 +80,7 @@ def setup(base_url: str, database_url: str) -> Site:
         token=token,
         code=site["code"],
         site_id=site["id"],
-        account_id=account["account_id"],
+        account_id=account["accountId"],
         experiment_id=experiment["id"],
         variation_ids=variations,
         goal_id=goal["id"],

@@ -103,7 +103,7 @@ def _token(base_url: str, credentials: dict[str, str]) -> str:
     answer = httpx.post(
         f"{base_url}/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=(credentials["client_id"], credentials["client_secret"]),
+        auth=(credentials["clientId"], credentials["clientSecret"]),
     )
     answer.raise_for_status()
     token: str = answer.json()["access_token"]

@@ -99,7 +99,7 @@ def test_apps_create_prints_the_credentials_once(database_url: str) -> None:
             "apps",
             "create",
             "--account-id",
-            str(account["account_id"]),
+            str(account["accountId"]),
             "--name",
             "Dashboards",
             "--redirect-uri",
@@ -113,9 +113,9 @@ def test_apps_create_prints_the_credentials_once(database_url: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     created = json.loads(done.stdout)
-    assert created["name"] == "Dashboards" and created["account_id"] == account["account_id"]
-    assert created["redirect_uris"] == ["https://dash.example/oauth/callback", "http://127.0.0.1:8765/callback"]
-    assert len(created["client_id"]) == 32 and len(created["client_secret"]) >= 40
+    assert created["name"] == "Dashboards" and created["accountId"] == account["accountId"]
+    assert created["redirectUris"] == ["https://dash.example/oauth/callback", "http://127.0.0.1:8765/callback"]
+    assert len(created["clientId"]) == 32 and len(created["clientSecret"]) >= 40
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_apps_create_refuses_bad_input_in_one_line(database_url: str, args: list
             ["accounts", "create", "--name", "A", "--email", email, "--json", "--database-url", database_url]
         ).stdout
     )
-    args = [arg.replace("{account}", str(account["account_id"])) for arg in args]
+    args = [arg.replace("{account}", str(account["accountId"])) for arg in args]
     done = run_cli(["apps", "create", *args, "--database-url", database_url])
     assert done.returncode == 1
     assert message in done.stderr.replace("\n", " ") and "Traceback" not in done.stderr

@@ -69,7 +69,7 @@ def deployment(
             "apps",
             "create",
             "--account-id",
-            str(account["account_id"]),
+            str(account["accountId"]),
             "--name",
             "Dashboards",
             "--redirect-uri",
@@ -84,7 +84,7 @@ def deployment(
         serve_args += ["--tls-cert", str(cert), "--tls-key", str(key)]
         verify = ssl.create_default_context(cafile=str(cert))
     with serve(serve_args, log_dir=tmp_path, scheme="https" if tls else "http", env=env) as server:
-        yield Deployment(server, verify, email, account["client_id"], account["client_secret"], app)
+        yield Deployment(server, verify, email, account["clientId"], account["clientSecret"], app)
 
 
 def _browser_approves(deployment: Deployment, authorization_url: str) -> str:
@@ -123,7 +123,7 @@ def _both_flows(deployment: Deployment) -> None:
     # Authorization code with PKCE, then refresh.
     app = deployment.app
     with deployment.oauth(
-        app["client_id"], app["client_secret"], redirect_uri=CALLBACK, code_challenge_method="S256"
+        app["clientId"], app["clientSecret"], redirect_uri=CALLBACK, code_challenge_method="S256"
     ) as partner:
         verifier = generate_token(64)
         url, state = partner.create_authorization_url(

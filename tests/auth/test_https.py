@@ -147,8 +147,8 @@ def test_serve_terminates_tls_itself(tmp_path: Path) -> None:
                 "/oauth/token",
                 data={
                     "grant_type": "client_credentials",
-                    "client_id": credentials["client_id"],
-                    "client_secret": credentials["client_secret"],
+                    "client_id": credentials["clientId"],
+                    "client_secret": credentials["clientSecret"],
                 },
             )
             assert token.status_code == 200, token.text

@@ -48,7 +48,7 @@ def _token(base_url: str, account: dict[str, str]) -> str:
     answer = httpx.post(
         f"{base_url}/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=(account["client_id"], account["client_secret"]),
+        auth=(account["clientId"], account["clientSecret"]),
     )
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["access_token"]
@@ -73,7 +73,7 @@ def test_with_redis_every_worker_refuses_a_revoked_token_at_once(
         revoked = httpx.post(
             f"{server.base_url}/oauth/revoke",
             data={"token": token},
-            auth=(account["client_id"], account["client_secret"]),
+            auth=(account["clientId"], account["clientSecret"]),
         )
         assert revoked.status_code == 200
         assert _statuses(server.base_url, token) == {403}
@@ -116,7 +116,7 @@ def test_with_redis_workers_that_listen_refuse_a_revoked_token_at_once_and_after
             revoked = httpx.post(
                 f"{server.base_url}/oauth/revoke",
                 data={"token": tokens[0]},
-                auth=(account["client_id"], account["client_secret"]),
+                auth=(account["clientId"], account["clientSecret"]),
             )
             assert revoked.status_code == 200
             assert _statuses(server.base_url, tokens[0]) == {403}
@@ -129,7 +129,7 @@ def test_with_redis_workers_that_listen_refuse_a_revoked_token_at_once_and_after
             revoked = httpx.post(
                 f"{server.base_url}/oauth/revoke",
                 data={"token": tokens[1]},
-                auth=(account["client_id"], account["client_secret"]),
+                auth=(account["clientId"], account["clientSecret"]),
             )
             assert revoked.status_code == 200
             assert _statuses(server.base_url, tokens[1]) == {403}

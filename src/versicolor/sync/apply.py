@@ -74,10 +74,12 @@ class _Applier:
         self.new_experiments = {c.key for c in plan.changes if c.kind == "experiment" and c.action == "create"}
 
     def make(self, change: Change) -> None:
-        if change.kind == "variation" and change.action == "create" and change.experiment in self.new_experiments:
-            return  # made with its new experiment
-        handler = getattr(self, f"_{change.action}_{change.kind}")
-        handler(change)
+        made_with_its_experiment = (
+            change.kind == "variation" and change.action == "create" and change.experiment in self.new_experiments
+        )
+        if not made_with_its_experiment:
+            handler = getattr(self, f"_{change.action}_{change.kind}")
+            handler(change)
         if self.on_change is not None:
             self.on_change(change)
 

@@ -1,0 +1,225 @@
+"""The commands over HTTP, run as a user runs them (a real process) against a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.client.conftest import account, api_server
+from tests.client.faults import Faults, proxy
+from tests.factories import TestAccount
+from tests.server import Server, run_cli, serve
+
+__all__ = ["account", "api_server"]
+
+
+def _env(server_url: str, account: TestAccount, home: Path, **extra: str) -> dict[str, str]:
+    return {
+        "XDG_CONFIG_HOME": str(home),
+        "VERSICOLOR_URL": server_url,
+        "VERSICOLOR_CLIENT_ID": account.admin.client_id,
+        "VERSICOLOR_CLIENT_SECRET": account.admin.client_secret,
+        **extra,
+    }
+
+
+def _vc(args: list[str], env: dict[str, str], **options: object) -> tuple[int, object, str]:
+    done = run_cli(args, env=env, **options)  # type: ignore[arg-type]
+    try:
+        parsed: object = json.loads(done.stdout) if done.stdout.strip() else None
+    except json.JSONDecodeError:
+        parsed = done.stdout
+    return done.returncode, parsed, done.stderr
+
+
+@pytest.fixture
+def site(api_server: Server, account: TestAccount) -> Iterator[dict[str, int]]:
+    """A site with a goal, and a DRAFT experiment with one variation, made over HTTP."""
+    headers = {"Authorization": f"Bearer {account.admin.token}"}
+    with httpx.Client(base_url=api_server.base_url, headers=headers) as http:
+        site_id = http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}).json()["id"]
+        goal = http.post("/goals", json={"name": "Buy", "siteId": site_id, "type": "CUSTOM"}).json()["id"]
+        experiment = http.post(
+            "/experiments",
+            json={
+                "name": "Button",
+                "siteId": site_id,
+                "baseURL": "https://shop.example/",
+                "goals": [goal],
+                "mainGoalId": goal,
+            },
+        ).json()["id"]
+        http.post("/variations", json={"name": "Blue", "experimentId": experiment})
+        yield {"site": site_id, "goal": goal, "experiment": experiment}
+
+
+async def test_login_keeps_a_profile_only_its_owner_reads(
+    api_server: Server, account: TestAccount, tmp_path: Path
+) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    code, body, err = _vc(
+        [
+            "login",
+            "--url",
+            api_server.base_url,
+            "--client-id",
+            account.admin.client_id,
+            "--client-secret-stdin",
+            "--json",
+        ],
+        env,
+        input_text=account.admin.client_secret + "\n",
+    )
+    assert code == 0, err
+    assert isinstance(body, dict) and body["email"] == account.admin.email and body["profile"] == "default"
+    profile = tmp_path / "versicolor" / "credentials"
+    assert stat.S_IMODE(profile.stat().st_mode) == 0o600
+    assert stat.S_IMODE(profile.parent.stat().st_mode) == 0o700
+    assert account.admin.client_secret in profile.read_text()
+    code, body, err = _vc(["experiments", "list", "--json"], env)
+    assert code == 0 and body == [], err
+    # The environment wins over the profile.
+    code, _, err = _vc(["experiments", "list"], {**env, "VERSICOLOR_CLIENT_SECRET": "rotated-away"})
+    assert code == 3 and "The secret may have been rotated" in err
+    # A wrong secret at login is refused and nothing is saved.
+    code, _, err = _vc(
+        [
+            "login",
+            "--url",
+            api_server.base_url,
+            "--client-id",
+            account.admin.client_id,
+            "--client-secret-stdin",
+            "--profile",
+            "bad",
+        ],
+        env,
+        input_text="wrong\n",
+    )
+    assert code == 3 and "[bad]" not in profile.read_text()
+    code, _, err = _vc(["login", "--url", api_server.base_url, "--client-id", "x"], env)
+    assert code == 1 and "--client-secret-stdin" in err
+
+
+async def test_experiments_commands_speak_the_apis_json_and_exit_codes(
+    api_server: Server, account: TestAccount, site: dict[str, int], tmp_path: Path
+) -> None:
+    env = _env(api_server.base_url, account, tmp_path)
+    experiment = site["experiment"]
+    code, listed, err = _vc(["experiments", "list", "--site", str(site["site"]), "--json"], env)
+    assert code == 0, err
+    assert isinstance(listed, list) and [e["id"] for e in listed] == [experiment]
+    assert {"siteId", "baseURL", "mainGoalId", "dateCreated"} <= set(listed[0])
+    code, shown, _ = _vc(["experiments", "show", str(experiment), "--json"], env)
+    assert isinstance(shown, dict) and shown["goals"] == [site["goal"]]
+    code, text, _ = _vc(["experiments", "show", str(experiment)], env)
+    assert code == 0 and "Blue" in str(text) and "Original" in str(text)
+    for command, status in (("activate", "ACTIVE"), ("pause", "PAUSED"), ("resume", "ACTIVE"), ("stop", "STOPPED")):
+        code, changed, err = _vc(["experiments", command, str(experiment), "--json"], env)
+        assert code == 0 and isinstance(changed, dict) and changed["status"] == status, err
+    code, error, err = _vc(["experiments", "activate", str(experiment), "--json"], env)
+    assert code == 1 and "409 Conflict" in err and "STOPPED" in err and "request id" in err
+    assert isinstance(error, dict) and error["error"]["status"] == 409 and error["error"]["requestId"]
+    code, _, err = _vc(["experiments", "show", "999999999"], env)
+    assert code == 1 and "404 Not Found: experiment 999999999 not found" in err
+    code, text, _ = _vc(["experiments", "list", "--status", "STOPPED"], env)
+    assert code == 0 and "Button" in str(text)
+
+
+async def test_results_show_a_table_per_goal_and_the_winner_line(
+    api_server: Server, account: TestAccount, site: dict[str, int], tmp_path: Path
+) -> None:
+    env = _env(api_server.base_url, account, tmp_path)
+    code, report, err = _vc(["results", str(site["experiment"]), "--json"], env)
+    assert code == 0, err
+    assert isinstance(report, dict) and report["status"] == "READY" and "variationData" in report["data"]
+    for method in ("frequentist", "bayesian", "sequential"):
+        code, text, err = _vc(["results", str(site["experiment"]), "--method", method], env)
+        assert code == 0, err
+        assert f"Goal {site['goal']} 'Buy' (main goal)" in str(text)
+        assert "Original (0)" in str(text) and "reference" in str(text) and "No winner yet" in str(text)
+    code, _, err = _vc(["results", str(site["experiment"]), "--goal", "999999999"], env)
+    assert code != 0 and ("goalsIds" in err or "999999999" in err)
+    code, _, err = _vc(["results", str(site["experiment"]), "--method", "magic"], env)
+    assert code == 64
+
+
+async def test_urls_are_listed_enabled_and_disabled_by_host(
+    api_server: Server, account: TestAccount, tmp_path: Path
+) -> None:
+    env = _env(api_server.base_url, account, tmp_path)
+    code, created, err = _vc(["urls", "enable", "app.urls.example", "--json"], env)
+    assert code == 0 and isinstance(created, dict) and created["url"]["enabled"] == "on", err
+    code, changed, _ = _vc(["urls", "disable", "app.urls.example", "--json"], env)
+    assert isinstance(changed, dict) and changed["url"]["enabled"] == "off"
+    url_id = changed["url"]["id"]
+    code, changed, _ = _vc(["urls", "enable", url_id, "--subdomains", "--json"], env)
+    assert isinstance(changed, dict) and changed["url"]["enabled"] == "subdomain"
+    code, listed, _ = _vc(["urls", "list", "--domain", "urls.example", "--json"], env)
+    assert isinstance(listed, list) and [u["host"] for u in listed] == ["app.urls.example"]
+    assert {"url_group_id", "created_at"} <= set(listed[0]), "v3 objects keep v3's own field names"
+    code, _, err = _vc(["urls", "disable", "nowhere.urls.example"], env)
+    assert code == 1 and "nothing to disable" in err
+    code, _, err = _vc(["urls", "enable", "not a host!"], env)
+    assert code == 1 and "400" in err
+
+
+async def test_a_rotated_secret_is_a_clear_401(api_server: Server, account: TestAccount, tmp_path: Path) -> None:
+    env = _env(api_server.base_url, account, tmp_path)
+    assert _vc(["experiments", "list"], env)[0] == 0
+    async with httpx.AsyncClient() as http:
+        rotated = await http.post(
+            f"{api_server.base_url}/accounts/me/credentials", headers={"Authorization": f"Bearer {account.admin.token}"}
+        )
+    assert rotated.status_code in (200, 201), rotated.text
+    code, error, err = _vc(["experiments", "list", "--json"], env)
+    assert code == 3
+    assert f"the server refused client id '{account.admin.client_id}'" in err and "versicolor login" in err
+    assert isinstance(error, dict) and error["error"]["status"] == 401
+
+
+async def test_no_server_or_no_credentials_say_what_to_do(tmp_path: Path) -> None:
+    code, _, err = _vc(["experiments", "list"], {"XDG_CONFIG_HOME": str(tmp_path)})
+    assert code == 3 and "versicolor login" in err
+    code, _, err = _vc(["urls", "list"], {"XDG_CONFIG_HOME": str(tmp_path), "VERSICOLOR_URL": "http://127.0.0.1:9"})
+    assert code == 3 and "no API credentials for http://127.0.0.1:9" in err
+
+
+async def test_a_429_storm_is_waited_out_with_a_word_on_stderr(
+    database_url: str, account: TestAccount, site: dict[str, int], tmp_path: Path
+) -> None:
+    with serve(["--database-url", database_url], log_dir=tmp_path, env={"VERSICOLOR_RATE_LIMITS": "1/2s"}) as server:
+        env = _env(server.base_url, account, tmp_path)
+        # `show` reads the experiment, then its variations: at one request per 2 s, the second waits.
+        code, body, err = _vc(["experiments", "show", str(site["experiment"]), "--json"], env)
+        assert code == 0 and isinstance(body, dict) and body["id"] == site["experiment"], err
+        assert "rate limited by the server (429); waiting" in err
+
+
+async def test_5xx_are_retried_and_a_server_that_stays_down_is_exit_4(
+    api_server: Server, account: TestAccount, tmp_path: Path
+) -> None:
+    faults = Faults(plan=[503, 502, 504], only="/experiments")
+    with proxy(api_server.base_url, faults) as url:
+        code, body, err = _vc(["experiments", "list", "--json"], _env(url, account, tmp_path))
+        assert code == 0 and body == [], err
+        assert err.count("the server answered 50") == 3
+    faults = Faults(plan=[503] * 20, only="/experiments")
+    with proxy(api_server.base_url, faults) as url:
+        code, _, err = _vc(["experiments", "list"], _env(url, account, tmp_path), timeout=120)
+        assert code == 4 and "503" in err
+    code, _, err = _vc(["experiments", "list"], _env("http://127.0.0.1:9", account, tmp_path), timeout=120)
+    assert code == 4 and "cannot reach" in err
+    assert "Traceback" not in err
+
+
+def test_the_remote_commands_never_load_the_server() -> None:
+    # Run the way a user's laptop runs them: only the client side of the package is needed.
+    done = run_cli(["experiments", "list"], env={"VERSICOLOR_URL": "", "XDG_CONFIG_HOME": os.devnull})
+    assert done.returncode == 3 and "Traceback" not in done.stderr
