@@ -15,7 +15,8 @@ def write_site(root: Path, site_code: str, *, experiments: int, variations: int 
     )
     (root / "segments.yaml").write_text(
         "new-visitors:\n  name: New visitors\n  conditionsData:\n    firstLevel:\n"
-        "      - conditions:\n          - targetingType: NEW_VISITOR\n            include: true\n"
+        "      - conditions:\n          - targetingType: NEW_VISITORS\n            include: true\n"
+        "            visitorType: NEW\n"
     )
     for number in range(experiments):
         folder = root / "experiments" / f"exp-{number:03}"

@@ -20,7 +20,9 @@ def _site_with_an_experiment(vc: Versicolor) -> tuple[int, str]:
     mobile = vc.segments.create(
         name="Mobile visitors",
         site_id=site.id,
-        conditions_data={"firstLevel": [{"conditions": [{"targetingType": "NEW_VISITOR", "include": True}]}]},
+        conditions_data={
+            "firstLevel": [{"conditions": [{"targetingType": "NEW_VISITORS", "include": True, "visitorType": "NEW"}]}]
+        },
     )
     experiment = vc.experiments.create(
         name="Checkout button",

@@ -12,12 +12,12 @@ TOLERANCE = 1e-9
 def same(wanted: Any, stored: Any) -> bool:
     """Equal, reading objects the way the server writes them back.
 
-    A member the server fills in with null, or an `id` it gives the parts of a tree (a segment's conditions),
-    is not a difference when the folder leaves it out; numbers compare within a rounding error.
+    A member the server fills in empty (null, [], {}), or an `id` it gives the parts of a tree (a segment's
+    conditions), is not a difference when the folder leaves it out; numbers compare within a rounding error.
     """
     if isinstance(wanted, Mapping) and isinstance(stored, Mapping):
         for name in set(wanted) | set(stored):
-            if name not in wanted and (stored[name] is None or name == "id"):
+            if name not in wanted and (stored[name] in (None, [], {}) or name == "id"):
                 continue
             if name not in stored and wanted[name] is None:
                 continue
