@@ -57,6 +57,8 @@ async def test_pull_edit_plan_apply_then_nothing_to_do(
 
         # Edit: a new goal, a renamed variation, a new experiment with a custom split.
         goals = (root / "goals.yaml").read_text()
+        assert "status" not in goals, "defaults are left out"
+        goals = goals.replace("  name: Purchase\n", "  name: Purchase\n  status: INACTIVE\n")
         (root / "goals.yaml").write_text(goals + "signup:\n  name: Sign-up\n  type: CUSTOM\n")
         manifest = root / "experiments/checkout-button/experiment.yaml"
         manifest.write_text(manifest.read_text().replace("name: Green", "name: Bright green"))
@@ -71,6 +73,7 @@ async def test_pull_edit_plan_apply_then_nothing_to_do(
         assert changes.problems == []
         assert sorted(c.label + ":" + c.action for c in changes.changes) == [
             "experiment banner:create",
+            "goal purchase:update",
             "goal signup:create",
             "variation banner/a:create",
             "variation checkout-button/green:update",
@@ -78,8 +81,8 @@ async def test_pull_edit_plan_apply_then_nothing_to_do(
         before = vc.transport.sent.copy()
         writes = apply.run(vc, changes, remote.read(vc, code))
         sent = vc.transport.sent - before
-        assert writes == 5, "goal, variation, experiment, its activation, the renamed variation"
-        assert sent["POST"] + sent["PATCH"] + sent["PUT"] + sent["DELETE"] == 5
+        assert writes == 6, "two goals, a variation, an experiment, its activation, the renamed variation"
+        assert sent["POST"] + sent["PATCH"] + sent["PUT"] + sent["DELETE"] == 6
         assert _plan(vc, root).empty
 
         (banner,) = [e for e in vc.experiments.list() if e.key == "banner"]
@@ -87,6 +90,7 @@ async def test_pull_edit_plan_apply_then_nothing_to_do(
         (a,) = [v for v in vc.variations.list() if v.key == "a"]
         assert banner.deviations == {"origin": 0.2, str(a.id): 0.8}
         assert a.js_code == "banner('a');\n"
+        assert [g.status for g in vc.goals.list() if g.key == "purchase"] == ["INACTIVE"]
 
 
 async def test_a_live_change_is_refused_unless_allowed(

@@ -72,9 +72,13 @@ SERVER_SET = {
 }
 
 
+# Fields an answer carries that describe the object rather than set it: never written to a folder nor sent.
+SHOWN_ONLY = frozenset({"siteCode", "schedules", "globalScript", "snippet", "status"})
+
+
 def is_server_set(name: str) -> bool:
-    """Whether the server sets this field itself (ids, dates, the status of a segment...)."""
-    return name in SERVER_SET or name.startswith("date")
+    """Whether the server sets this field itself (ids, dates, the site's code, the schedule...)."""
+    return name in SERVER_SET or name in SHOWN_ONLY or name.startswith("date")
 
 
 def check_key(value: object, node: Node, what: str, problems: list[Problem]) -> bool:

@@ -106,11 +106,11 @@ def _fields(
         places[name] = value_node.where
         if name in special:
             continue
-        if name in fields.SERVER_SET or fields.is_server_set(name):
+        if name in known:
+            values[name] = fields.check(known[name], value_node, name, problems)
+        elif fields.is_server_set(name):
             hint = fields.SERVER_SET.get(name, "the server sets it")
             problems.append(Problem(value_node.where, f"{name} cannot be set in a manifest: {hint}"))
-        elif name in known:
-            values[name] = fields.check(known[name], value_node, name, problems)
         else:
             values[name] = value_node.plain()  # a field sync does not know: carried to the server as written
     for name, field in known.items():

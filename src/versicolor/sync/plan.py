@@ -32,8 +32,8 @@ LIVE_EXPERIMENT_FIELDS = frozenset(
 )
 LIVE_VARIATION_FIELDS = frozenset({"jsCode", "cssCode", "redirection"})
 CODE_FIELDS = frozenset({"commonJavaScriptCode", "commonCssCode", "jsCode", "cssCode"})
-# Fields of a server object that a folder never sets as such (ids, references by id, dates, the status).
-_READ_ONLY = frozenset({"id", "siteId", "key", "status", "experimentId", "variations", "goals"})
+# Fields of a server object that a folder never sets as such (ids, references by id).
+_READ_ONLY = frozenset({"id", "siteId", "key", "experimentId", "variations", "goals"})
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def _own_fields(obj: ApiObject, known: Mapping[str, fields.Known], *, leave_out:
         if field_.default is fields.REQUIRED or not same(value, field_.default):
             written[name] = value
     for name, value in raw.items():
-        if name in known or name in left_out or fields.is_server_set(name) or name == "status":
+        if name in known or name in left_out or fields.is_server_set(name):
             continue
         if value not in (None, False, "", [], {}):
             written[name] = value
