@@ -32,7 +32,7 @@ def _register(url: str) -> tuple[str, str]:
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     created = run_cli(["accounts", "create", "--name", "Bench", "--email", email, "--json", "--database-url", url])
     assert created.returncode == 0, created.stderr
-    account_id = json.loads(created.stdout)["account_id"]
+    account_id = json.loads(created.stdout)["accountId"]
     made = run_cli(
         [
             "apps",
@@ -49,7 +49,7 @@ def _register(url: str) -> tuple[str, str]:
         ]
     )
     assert made.returncode == 0, made.stderr
-    return email, json.loads(made.stdout)["client_id"]
+    return email, json.loads(made.stdout)["clientId"]
 
 
 def _probe(base_url: str) -> list[float]:

@@ -71,12 +71,12 @@ def test_a_running_server_logs_no_secret(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)
     with serve(["--database-url", url], log_dir=tmp_path) as server, httpx.Client(base_url=server.base_url) as http:
-        secret = account["account_secret"]
+        secret = account["accountSecret"]
         listed = http.get("/v3/edit/urls", params={"account_secret": secret})
         assert listed.status_code == 200, listed.text
         refused = http.post(
             "/oauth/token",
-            params={"client_id": account["client_id"], "client_secret": account["client_secret"]},
+            params={"client_id": account["clientId"], "client_secret": account["clientSecret"]},
             data={"grant_type": "client_credentials"},
         )
         assert refused.status_code == 400
@@ -84,13 +84,13 @@ def test_a_running_server_logs_no_secret(tmp_path: Path) -> None:
             "/oauth/token",
             data={
                 "grant_type": "client_credentials",
-                "client_id": account["client_id"],
-                "client_secret": account["client_secret"],
+                "client_id": account["clientId"],
+                "client_secret": account["clientSecret"],
             },
         ).json()["access_token"]
         http.get("/sites", params={"access_token": token})
     log = server.output()
     assert "GET /v3/edit/urls?account_secret=" in log  # the access log did record the request...
-    for value in (secret, account["client_secret"], token):
+    for value in (secret, account["clientSecret"], token):
         assert value not in log  # ... but none of the secrets
     assert MASK in log

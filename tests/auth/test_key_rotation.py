@@ -63,8 +63,8 @@ def _token(http: httpx.Client, credentials: dict[str, str]) -> str:
         "/oauth/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": credentials["client_id"],
-            "client_secret": credentials["client_secret"],
+            "client_id": credentials["clientId"],
+            "client_secret": credentials["clientSecret"],
         },
     )
     assert answer.status_code == 200, answer.text

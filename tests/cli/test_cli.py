@@ -55,7 +55,7 @@ def test_duplicate_email_is_one_line_and_non_zero(database_url: str) -> None:
     made = run_cli(["accounts", "create", "--name", "Dup", "--email", email, "--json", *url])
     assert made.returncode == 0, made.stderr
     # An email is unique within an account (another account may have a user with it).
-    args = ["users", "create", "--account-id", str(json.loads(made.stdout)["account_id"]), "--email", email, *url]
+    args = ["users", "create", "--account-id", str(json.loads(made.stdout)["accountId"]), "--email", email, *url]
     again = run_cli(args)
     assert again.returncode == 1
     assert "already exists" in again.stderr

@@ -11,7 +11,7 @@ import typer
 from versicolor.cli.console import AsJson, show
 from versicolor.cli.server.database import DatabaseUrl, clear_errors, settings_with
 
-app = typer.Typer(no_args_is_help=True, help="The keys the service signs access tokens with.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The keys the service signs access tokens with.")
 
 
 @app.command("rotate")
