@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +19,9 @@ async def _sites(
 ) -> list[dict[str, Any]]:
     made = []
     for entry in names:
-        name, url = entry if isinstance(entry, tuple) else (entry, f"https://{entry.lower()}.example")
+        # A host made of the name's letters and digits: names here hold spaces and quotes no URL may.
+        host = re.sub(r"[^a-z0-9]+", "-", entry.lower()).strip("-") if isinstance(entry, str) else ""
+        name, url = entry if isinstance(entry, tuple) else (entry, f"https://{host or 'site'}.example")
         answer = await client.post("/sites", json={"name": name, "url": url}, headers=account.headers)
         assert answer.status_code == 201, answer.text
         made.append(answer.json())

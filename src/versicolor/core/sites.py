@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import resources
+from versicolor.core import resources, web_urls
 from versicolor.core.domains import urls as domain_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.roles import Principal
@@ -33,6 +33,10 @@ def new_code() -> str:
 def scoped(principal: Principal) -> Select[Site]:
     """Every site the caller's account owns, as a query to refine."""
     return select(Site).where(Site.account_id == principal.account_id)
+
+
+def _clean_url(url: str | None) -> str | None:
+    return None if url is None else web_urls.checked("url", url)
 
 
 async def _authorize_own_host(*, session: AsyncSession, principal: Principal, url: str | None) -> None:
@@ -76,6 +80,7 @@ async def create(
     consent_required: bool = False,
 ) -> Site:
     """Create a site in the caller's account, with a fresh unique code."""
+    url = _clean_url(url)
     for _ in range(5):
         site = Site(
             account_id=principal.account_id,
@@ -133,7 +138,7 @@ async def update(*, session: AsyncSession, principal: Principal, site_id: int, c
             raise Invalid.field("name", "cannot be null: a site always has a name")
         site.name = _clean_name(name)
     if "url" in changes:
-        site.url = changes["url"]
+        site.url = _clean_url(changes["url"])
         await _authorize_own_host(session=session, principal=principal, url=site.url)
     if "domain_names" in changes:
         domain_names = changes["domain_names"]
@@ -162,7 +167,7 @@ async def replace(
     """Replace every changeable field of a site (PUT): what is not given is cleared (or takes its default)."""
     site = await get(session=session, principal=principal, site_id=site_id)
     site.name = _clean_name(name)
-    site.url = url
+    site.url = url = _clean_url(url)
     site.domain_names = list(domain_names)
     site.anti_flicker_timeout = _anti_flicker_timeout(anti_flicker_timeout)
     site.consent_required = _consent_required(consent_required)

@@ -6,13 +6,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import keys, resources, sites
+from versicolor.core import keys, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, deviations, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
@@ -536,11 +535,7 @@ def _clean_name(name: str) -> str:
 
 
 def _clean_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2048:
-        raise Invalid.field("baseURL", f"must be an http:// or https:// URL of at most 2048 characters, got {url!r}")
-    return url
+    return web_urls.checked("baseURL", url)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import keys, resources, sites
+from versicolor.core import keys, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, experiments, lifecycle
 from versicolor.core.roles import Principal
@@ -233,4 +233,7 @@ def _check_redirection(redirection: Mapping[str, Any] | None) -> dict[str, Any] 
         raise Invalid.field(
             "redirection.parameters", "a PARAMETER_REDIRECTION needs the parameters to add, e.g. param1=foo&param2=bar"
         )
-    return {key: value for key, value in redirection.items() if value is not None}
+    kept = {key: value for key, value in redirection.items() if value is not None}
+    if "url" in kept:
+        kept["url"] = web_urls.checked("redirection.url", kept["url"])
+    return kept
