@@ -118,3 +118,19 @@ def test_the_signing_key_rotates_while_the_server_runs_and_is_sealed_at_rest(tmp
         assert old.status_code == 401 and "retired" in old.json()["message"]
     log = server.output()
     assert "VERSICOLOR_SECRET_KEY is not set" not in log
+
+
+@pytest.mark.parametrize("overlap", [-1, 30 * 86_400 + 1, 270845425578052226339037507485696])
+async def test_an_overlap_beyond_thirty_days_or_below_zero_is_a_400_naming_it(
+    client: httpx.AsyncClient, factory: Factory, overlap: int
+) -> None:
+    account = await factory.account()
+    app = await register_app(factory.runtime, account.account_id)
+    answer = await client.post(
+        f"/applications/{app.id}/secret", headers=account.headers, json={"overlapSeconds": overlap}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["details"][0]["field"] == "overlapSeconds"
+    # Nothing changed: the secret still authenticates.
+    token = await client.post("/oauth/token", data=_token_form(app.client_id, app.client_secret))
+    assert token.json()["error"] == "invalid_grant"

@@ -194,3 +194,15 @@ async def test_callback_keys_are_rotated_with_the_accounts_own_credentials_only(
     assert (await client.post("/results/callbackKey/rotate", headers=editor.headers)).status_code == 403
     bad = await client.post("/results/callbackKey/rotate", headers=account.headers, json={"overlapSeconds": 10**9})
     assert bad.status_code == 400 and "overlapSeconds" in bad.text
+
+
+@pytest.mark.parametrize("overlap", [-1, 30 * 86_400 + 1, 270845425578052226339037507485696])
+async def test_a_callback_key_overlap_beyond_thirty_days_or_below_zero_is_a_400_naming_it(
+    client: httpx.AsyncClient, factory: Factory, overlap: int
+) -> None:
+    account = await factory.account()
+    before = (await client.get("/results/callbackKey", headers=account.headers)).json()
+    answer = await client.post("/results/callbackKey/rotate", headers=account.headers, json={"overlapSeconds": overlap})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["details"][0]["field"] == "overlapSeconds"
+    assert (await client.get("/results/callbackKey", headers=account.headers)).json() == before

@@ -84,7 +84,11 @@ class SecretRotation(CamelIn):
     """The body of `POST /applications/{id}/secret` (optional)."""
 
     overlap_seconds: int = Field(
-        default=86_400, ge=0, description="how long the current secret keeps working beside the new one (a day)"
+        default=86_400,
+        ge=0,
+        # Bounded here too, so that no number is too large to be a duration (it was a 500).
+        le=int(apps.MAX_SECRET_OVERLAP.total_seconds()),
+        description="how long the current secret keeps working beside the new one (a day; at most 30 days)",
     )
 
 

@@ -140,7 +140,11 @@ class CallbackKeyRotation(CamelIn):
     """The body of `POST /results/callbackKey/rotate` (optional)."""
 
     overlap_seconds: int = Field(
-        default=86_400, ge=0, description="how long the current key keeps signing beside the new one (default a day)"
+        default=86_400,
+        ge=0,
+        # Bounded here too, so that no number is too large to be a duration.
+        le=int(callback_keys.MAX_OVERLAP.total_seconds()),
+        description="how long the current key keeps signing beside the new one (default a day; at most 30 days)",
     )
 
 
