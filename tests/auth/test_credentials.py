@@ -78,6 +78,16 @@ async def test_a_bad_or_oversized_account_secret_is_a_v3_403(client: httpx.Async
         assert answer.status_code == 403 and answer.json()["code"] == 403
 
 
+async def test_a_blank_account_secret_beside_a_valid_token_is_a_403_not_ignored(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    for where in ({"headers": {"X-Account-Secret": " "}}, {"params": {"account_secret": ""}}):
+        headers = {**account.headers, **where.get("headers", {})}
+        answer = await client.get("/v3/edit/urls", headers=headers, params=where.get("params"))
+        assert answer.status_code == 403 and answer.json()["code"] == 403, where
+
+
 async def test_credential_routes_need_a_token(client: httpx.AsyncClient) -> None:
     for path in ("/accounts/me/credentials", "/accounts/me/account-secret"):
         answer = await client.post(path)

@@ -236,6 +236,7 @@ async def test_only_a_token_of_the_sites_account_may_ask(client: httpx.AsyncClie
         ({"cookies": "[1]"}, "cookies"),
         ({"cookies": json.dumps({"a": 1})}, "cookies"),
         ({"localTime": "tomorrow"}, "localTime"),
+        ({"localTime": "0.5"}, "localTime"),  # not seconds since 1970: a wall clock
         ({"browser": "MOSAIC"}, "browser"),
         ({"country": "FRA"}, "country"),
         ({"newVisitor": "maybe"}, "newVisitor"),

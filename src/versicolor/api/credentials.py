@@ -117,7 +117,7 @@ def _parse(scope: Scope) -> Credential | None:
         raise Invalid("send one Authorization header, not several")
     if dialect_of(scope["path"]) is Dialect.V3:
         secret = _account_secret(scope, secret_headers)
-        if secret:
+        if secret is not None:  # a blank one too: it is a wrong secret (403), not no secret
             return Credential(Kind.ACCOUNT_SECRET, secret)
     if authorizations:
         scheme, _, token = authorizations[0].strip().partition(" ")
@@ -136,11 +136,13 @@ def _account_secret(scope: Scope, headers: list[str]) -> str | None:
         parameters = [v for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k == "account_secret"]
     if len(parameters) > 1:
         raise Invalid.field("account_secret", "is given more than once; send the account secret once")
-    header = headers[0].strip() if headers else ""
-    parameter = parameters[0].strip() if parameters else ""
-    if header and parameter and header != parameter:
+    if not headers and not parameters:
+        return None
+    header = headers[0].strip() if headers else None
+    parameter = parameters[0].strip() if parameters else None
+    if header is not None and parameter is not None and header != parameter:
         raise Invalid.field("account_secret", "differs from the X-Account-Secret header; send the account secret once")
-    return header or parameter or None
+    return header if header is not None else parameter
 
 
 def no_bearer_token(scope: Scope) -> Unauthenticated:

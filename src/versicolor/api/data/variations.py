@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import WithJsonSchema
 
 from versicolor.api.automation.schemas import CamelOut
 from versicolor.api.data import access
@@ -78,7 +79,10 @@ async def get_visitor_variations(
     ] = None,
     cookies: Annotated[str | None, Query(description='JSON object of cookie names to values: {"plan": "gold"}')] = None,
     local_time: Annotated[
-        datetime | None, Query(alias="localTime", description="the visitor's wall clock, e.g. 2030-01-31T09:30:00")
+        str | None,
+        # Read as text: pydantic would take a number as seconds since 1970, which is no wall clock.
+        WithJsonSchema({"type": "string", "format": "date-time"}),
+        Query(alias="localTime", description="the visitor's wall clock, e.g. 2030-01-31T09:30:00"),
     ] = None,
     custom_data: Annotated[
         str | None, Query(alias="customData", description='JSON object by custom data index: {"3": "gold"}')
@@ -126,9 +130,17 @@ async def get_visitor_variations(
     )
 
 
-def _local(moment: datetime | None) -> datetime | None:
+def _local(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise Invalid.field(
+            "localTime", f"must be an ISO-8601 date and time such as 2030-01-31T09:30:00 (got {raw[:40]!r})"
+        ) from None
     # The wall clock has no zone; one given (Z, +02:00) is the visitor's own, so its local reading is kept.
-    return None if moment is None else moment.replace(tzinfo=None)
+    return moment.replace(tzinfo=None)
 
 
 def _cookies(raw: str | None) -> dict[str, str] | None:
