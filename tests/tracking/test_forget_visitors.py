@@ -75,6 +75,7 @@ async def test_listing_and_forgetting_refuse_what_they_cannot_take(
     cases = [
         (await client.get(path, headers=headers), 400),  # experimentId missing
         (await client.get(path, params={"experimentId": 999999}, headers=headers), 404),
+        (await client.get(path, params={"experimentId": 2**70}, headers=headers), 400),  # was a 500 (fuzz stage)
         (
             await client.get(
                 path, params={"experimentId": live.experiment_id, "receivedAfter": "yesterday"}, headers=headers
@@ -97,4 +98,5 @@ async def test_listing_and_forgetting_refuse_what_they_cannot_take(
         (await client.post(f"{path}/forget", json={"visitorCodes": ["a"]}, headers=PAGE), 401),
     ]
     assert [answer.status_code for answer, _ in cases] == [status for _, status in cases], [a.text for a, _ in cases]
-    assert "receivedAfter" in cases[2][0].json()["details"][0]["field"]
+    assert cases[2][0].json()["details"][0]["field"] == "experimentId"
+    assert "receivedAfter" in cases[3][0].json()["details"][0]["field"]

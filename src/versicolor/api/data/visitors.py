@@ -56,7 +56,7 @@ class ForgottenOut(CamelOut):
 async def list_visitors(
     site_code: str,
     request: Request,
-    experiment_id: Annotated[int, Query(alias="experimentId", ge=1)],
+    experiment_id: Annotated[int, Query(alias="experimentId", ge=1, le=2**63 - 1)],  # an id fits 64 bits
     received_after: Annotated[str | None, Query(alias="receivedAfter")] = None,
     received_before: Annotated[str | None, Query(alias="receivedBefore")] = None,
     limit: Annotated[int, Query(ge=1, le=erasure.MAX_LISTED)] = 100,
