@@ -145,9 +145,9 @@ def _bucket(interval: Interval, dialect: str, source: Source) -> ColumnElement[A
         unit = {Interval.HOUR: "hour", Interval.DAY: "day", Interval.WEEK: "week", Interval.MONTH: "month"}[interval]
         # date_trunc on a timestamptz follows the session's zone; reports are in UTC whatever the server's.
         utc = func.timezone(literal_column("'UTC'"), source.timestamp)
-        return func.to_char(
-            func.date_trunc(literal_column(f"'{unit}'"), utc), literal_column("'YYYY-MM-DD HH24:MI:SS'")
-        )
+        # Grouped as a timestamp and written out in Python (`key_of`): to_char on every row cost a million-visitor
+        # daily report about half its time.
+        return func.date_trunc(literal_column(f"'{unit}'"), utc)
     if interval is Interval.WEEK:
         # 'weekday 0' moves forward to Sunday (or stays there); six days back is that week's Monday.
         return func.strftime(
@@ -188,7 +188,9 @@ def key_of(raw: Any, scope: Scope) -> str:
     if raw is None:
         return UNKNOWN_KEY
     if breakdown.type is BreakdownType.INTERVAL:
-        return str(raw).replace(" ", "T") + "Z"
+        # A naive UTC timestamp from PostgreSQL, or SQLite's text of the same form.
+        moment = raw.strftime("%Y-%m-%d %H:%M:%S") if isinstance(raw, datetime) else str(raw)
+        return moment.replace(" ", "T") + "Z"
     return str(raw)
 
 
