@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from versicolor import __version__
+from versicolor import __version__, web
 from versicolor.api import deps, docs, errors, framework, health, methods, oauth, openapi, routing
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import apps as automation_apps
@@ -99,6 +99,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_results.router,
     ):
         routing.include(app, router)
+    # The dashboard: server-rendered pages over the same core, sharing the sign-in throttle with /oauth/authorize.
+    app.add_route("/", web.landing, include_in_schema=False)
+    app.mount("/app", web.create(runtime_of=lambda: app.state.runtime, throttle_of=lambda: oauth.app_throttle(app)))
     methods.install(app)  # every other method of a path: a 405 naming those it takes
     routing.install(app)  # the route of a request found by its path's first segment
 

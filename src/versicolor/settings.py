@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     callback_ports: str = Field(
         default="443,8443", description="Comma-separated ports a report's callbackUrl may name (https only)"
     )
+    dashboard_session_ttl: int = Field(
+        default=12 * 3600,
+        ge=60,
+        description="Seconds a dashboard sign-in lasts (/app); then the user signs in again",
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
 
     @field_validator("trusted_proxies")

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from versicolor.api.body_limits import BodyTooLarge
@@ -131,11 +131,15 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
 
 def throttle_of(request: Request) -> FailureThrottle:
     """The application's throttle of failed authentications, made on first use."""
-    state = request.app.state
-    throttle = getattr(state, "auth_throttle", None)
+    return app_throttle(request.app)
+
+
+def app_throttle(app: FastAPI) -> FailureThrottle:
+    """`app`'s one throttle of failed authentications (every page that signs people in shares it)."""
+    throttle = getattr(app.state, "auth_throttle", None)
     if not isinstance(throttle, FailureThrottle):
-        throttle = FailureThrottle.for_runtime(request.app.state.runtime)
-        state.auth_throttle = throttle
+        throttle = FailureThrottle.for_runtime(app.state.runtime)
+        app.state.auth_throttle = throttle
     return throttle
 
 

@@ -20,6 +20,8 @@ from versicolor.results.request import ReportRequest
 LIFETIME = timedelta(hours=24)
 # A report still WAITING after this long lost its computation (the process stopped): it shows as ERROR.
 STALE_AFTER = timedelta(minutes=10)
+# How many of an experiment's most recent reports `latest` looks through for one asked the same way.
+_RECENT = 50
 # 32 random bytes: a data code cannot be guessed.
 _CODE_BYTES = 32
 
@@ -92,6 +94,36 @@ def status_of(report: ResultReport, *, now: datetime | None = None) -> tuple[Sta
     if status is Status.WAITING and (now or utcnow()) - report.date_created > STALE_AFTER:
         return Status.ERROR, "the computation of this report was interrupted; request the results again"
     return status, report.error
+
+
+async def latest(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    experiment_id: int,
+    request: ReportRequest,
+    since: datetime,
+    now: datetime | None = None,
+) -> ResultReport | None:
+    """The newest report of the experiment asked with exactly `request` at or after `since` (not expired)."""
+    now = now or utcnow()
+    wanted = request.to_json()
+    # The request is JSON: compared here rather than in SQL, among the experiment's recent reports only.
+    recent = await session.execute(
+        select(ResultReport.id, ResultReport.request)
+        .where(
+            ResultReport.account_id == principal.account_id,
+            ResultReport.experiment_id == experiment_id,
+            ResultReport.date_created >= since,
+            ResultReport.date_expires > now,
+        )
+        .order_by(ResultReport.id.desc())
+        .limit(_RECENT)
+    )
+    for report_id, asked in recent:
+        if asked == wanted:
+            return await session.get(ResultReport, report_id)
+    return None
 
 
 async def load(*, session: AsyncSession, report_id: int) -> ResultReport | None:

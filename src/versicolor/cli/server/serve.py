@@ -42,6 +42,7 @@ def _first_start(settings: Settings, host: str, port: int, scheme: str) -> None:
     email = created.admin.user.email
     out.print("[bold green]First start: created an account and its admin. These secrets are shown once.[/]")
     out.print(f"  sign in as      {email}  password {password}", highlight=False, soft_wrap=True)
+    out.print(f"  the dashboard   {base}/app/  (sign in with this email and password)", highlight=False, soft_wrap=True)
     out.print(
         f"  account secret  {created.account_secret}  (X-Account-Secret, on /v3)", highlight=False, soft_wrap=True
     )

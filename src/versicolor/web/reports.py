@@ -1,0 +1,276 @@
+"""The results reports a page shows: what its switches ask for, and a stored report that answers it.
+
+A page does not compute a report on every view. It shows the newest report of the experiment asked the same
+way in the last `FRESH_FOR` (any user's: reports are the account's), and asks for a new one only when there is
+none or the user presses Refresh. A new report is computed by the results service, as the API's are; the page
+waits up to `WAIT` for it and otherwise says it is being computed (and reloads itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core.errors import Invalid
+from versicolor.core.roles import Principal
+from versicolor.db.models.results import ResultReport
+from versicolor.db.types import utcnow
+from versicolor.results import service, store
+from versicolor.results.callbacks import CallbackSender
+from versicolor.results.request import BreakdownType, ConversionType, Interval, ReportRequest
+from versicolor.runtime import Runtime
+
+FRESH_FOR = timedelta(minutes=10)
+WAIT = 5.0  # seconds a page waits for a report before it says "being computed"
+PARALLEL = 4  # reports one page computes at a time (a list page may need several)
+# Reports the dashboard asks for have no callback URL: the sender is never used to deliver anything.
+_NO_CALLBACKS = CallbackSender()
+
+
+class Method(StrEnum):
+    """How variations are compared."""
+
+    FREQUENTIST = "frequentist"
+    SEQUENTIAL = "sequential"
+    BAYESIAN = "bayesian"
+
+
+class Unit(StrEnum):
+    """What a rate is per."""
+
+    VISITORS = "visitors"
+    VISITS = "visits"
+
+
+class Count(StrEnum):
+    """What a goal's rate counts."""
+
+    ALL = "all"
+    CONVERTED = "converted"
+
+
+class Split(StrEnum):
+    """How the results are broken down ("" for not at all)."""
+
+    NONE = ""
+    DAY = "day"
+    DEVICE = "device"
+    BROWSER = "browser"
+    COUNTRY = "country"
+    NEW_VISITOR = "new_visitor"
+
+
+class Chart(StrEnum):
+    """What the chart over time draws."""
+
+    IMPROVEMENT = "improvement"
+    RATE = "rate"
+
+
+_SPLIT_TYPES = {
+    Split.DEVICE: BreakdownType.DEVICE_TYPE,
+    Split.BROWSER: BreakdownType.BROWSER,
+    Split.COUNTRY: BreakdownType.COUNTRY,
+    Split.NEW_VISITOR: BreakdownType.NEW_VISITOR,
+}
+_COUNTS = {Count.ALL: ConversionType.ALL_CONVERSION, Count.CONVERTED: ConversionType.CONVERTED_VISITS}
+_SWITCHES = ("method", "count", "unit", "cuped", "breakdown", "chart", "goal")
+_WORDS: dict[str, type[StrEnum]] = {
+    "method": Method,
+    "count": Count,
+    "unit": Unit,
+    "breakdown": Split,
+    "chart": Chart,
+}
+
+
+def _choice(params: Mapping[str, str], name: str) -> Any:
+    kind = _WORDS[name]
+    raw = params.get(name)
+    if raw is None:
+        return next(iter(kind))
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in kind if member.value)
+        raise Invalid.field(name, f"{raw[:40]!r} is not one of {allowed}") from None
+
+
+@dataclass(frozen=True)
+class Options:
+    """The results switches of the experiment page (its query string); the defaults are the API's."""
+
+    method: Method = Method.FREQUENTIST
+    count: Count = Count.ALL
+    unit: Unit = Unit.VISITORS
+    cuped: bool = False
+    breakdown: Split = Split.NONE
+    chart: Chart = Chart.IMPROVEMENT
+    goal: int | None = None
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> Options:
+        """The switches a query string sets; raises Invalid naming a value that is not one of the choices."""
+        unknown = sorted(set(params) - set(_SWITCHES) - {"changed"})
+        if unknown:
+            raise Invalid.field(unknown[0][:40], f"is not a switch of this page; it has {', '.join(_SWITCHES)}")
+        cuped = params.get("cuped", "")
+        if cuped not in ("", "on"):
+            raise Invalid.field("cuped", "is 'on' or left out")
+        goal = params.get("goal") or None
+        if goal is not None and not (goal.isascii() and goal.isdigit() and len(goal) <= 19):
+            raise Invalid.field("goal", f"{goal[:40]!r} is not a goal id")
+        options = cls(
+            method=_choice(params, "method"),
+            count=_choice(params, "count"),
+            unit=_choice(params, "unit"),
+            cuped=cuped == "on",
+            breakdown=_choice(params, "breakdown"),
+            chart=_choice(params, "chart"),
+            goal=int(goal) if goal else None,
+        )
+        if options.cuped and options.unit is Unit.VISITS:
+            raise Invalid.field("cuped", "compares each visitor with their own past: it works per visitor only")
+        return options
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The query string that asks for these switches (with `changes`), leaving out the defaults."""
+        wanted = replace(self, **changes)
+        default = Options()
+        params: dict[str, str] = {}
+        for name in _SWITCHES:
+            value = getattr(wanted, name)
+            if value != getattr(default, name):
+                params[name] = "on" if value is True else str(value)
+        return params
+
+    def _request(self, goal_ids: Sequence[int], **breakdown: Any) -> ReportRequest:
+        return ReportRequest.build(
+            visitor_data=self.unit is Unit.VISITORS,
+            conversion_type=_COUNTS[self.count],
+            sequential_testing=self.method is Method.SEQUENTIAL,
+            bayesian=self.method is Method.BAYESIAN,
+            cuped_goal_ids=list(goal_ids) if self.cuped else None,
+            **breakdown,
+        )
+
+    def over_time(self, goal_ids: Sequence[int]) -> ReportRequest:
+        """The page's main report: every goal, day by day and cumulated (the totals are its `_reference`)."""
+        return self._request(
+            goal_ids, breakdown_type=BreakdownType.INTERVAL, breakdown_interval=Interval.DAY, cumulative=True
+        )
+
+    def by_attribute(self, goal_ids: Sequence[int]) -> ReportRequest | None:
+        """The report of the chosen breakdown by a visitor attribute, if one is chosen."""
+        kind = _SPLIT_TYPES.get(self.breakdown)
+        return None if kind is None else self._request(goal_ids, breakdown_type=kind)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A stored report as a page shows it: its status, its data once READY, or why it failed."""
+
+    report_id: int
+    status: store.Status
+    data: dict[str, Any] | None
+    error: str | None
+    requested_at: datetime
+    computed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ResultReport) -> Shown:
+        """How the stored row reads now (a report abandoned mid-computation reads as failed)."""
+        status, error = store.status_of(row)
+        return cls(
+            report_id=row.id,
+            status=status,
+            data=row.data if status is store.Status.READY else None,
+            error=error,
+            requested_at=row.date_created,
+            computed_at=row.date_ready,
+        )
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A report a page needs: the stored row, and whether it was just requested (and must be computed)."""
+
+    row: ResultReport
+    new: bool
+
+
+async def find_or_request(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    experiment_id: int,
+    request: ReportRequest,
+    refresh: bool = False,
+) -> Wanted:
+    """The newest fresh report asked this way, or a new WAITING one (committed with the request's transaction)."""
+    if not refresh:
+        found = await store.latest(
+            session=session,
+            principal=principal,
+            experiment_id=experiment_id,
+            request=request,
+            since=utcnow() - FRESH_FOR,
+        )
+        if found is not None:
+            return Wanted(found, new=False)
+    row = await service.request_report(
+        session=session, principal=principal, experiment_id=experiment_id, request=request, callbacks=_NO_CALLBACKS
+    )
+    return Wanted(row, new=True)
+
+
+@dataclass
+class Settled:
+    """Reports as they stand after a page waited for the new ones; `pending` are still being computed."""
+
+    shown: dict[int, Shown]
+    pending: list[asyncio.Task[None]]
+
+    async def finish(self) -> None:
+        """Wait for the computations still running (after the answer was sent)."""
+        if self.pending:
+            await asyncio.gather(*self.pending, return_exceptions=True)
+
+
+async def settle(runtime: Runtime, wanted: Iterable[Wanted], *, wait: float = WAIT) -> Settled:
+    """Compute the new reports (a few at a time), wait up to `wait` seconds, and read every report back.
+
+    Call once the request's transaction committed: the computations run in transactions of their own.
+    """
+    wanted = list(wanted)
+    limit = asyncio.Semaphore(PARALLEL)
+
+    async def compute(report_id: int) -> None:
+        async with limit:
+            await service.run(
+                sessions=runtime.sessions,
+                report_id=report_id,
+                callbacks=_NO_CALLBACKS,
+                server_key=runtime.signing_key,
+            )
+
+    tasks = [asyncio.create_task(compute(w.row.id)) for w in wanted if w.new]
+    pending: list[asyncio.Task[None]] = []
+    if tasks:
+        _, still = await asyncio.wait(tasks, timeout=wait)
+        pending = list(still)
+    # Reports found stored are shown as read; only the new ones are read again, now that they were computed.
+    shown = {w.row.id: Shown.of(w.row) for w in wanted if not w.new}
+    new = [w.row.id for w in wanted if w.new]
+    if new:
+        async with runtime.sessions() as session, session.begin():
+            for row in await session.scalars(select(ResultReport).where(ResultReport.id.in_(new))):
+                shown[row.id] = Shown.of(row)
+    return Settled(shown=shown, pending=pending)
