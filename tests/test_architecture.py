@@ -82,3 +82,25 @@ def test_the_client_and_sync_import_nothing_of_the_server(folder: str, allowed: 
     }
     assert imported_modules(folder), f"src/versicolor/{folder} holds no module"
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_dashboard_calls_the_domain_never_the_api() -> None:
+    # The one exception is the request id the service's outermost middleware sets, quoted on the 500 page.
+    offenders = {
+        path: sorted(
+            n for n in names if n.startswith(("versicolor.api", "versicolor.cli")) and n != "versicolor.api.request_ids"
+        )
+        for path, names in imported_modules("web").items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+@pytest.mark.parametrize(
+    "folder", ["core", "tracking", "engine", "results", "stats", "db", "auth", "api", "client", "sync"]
+)
+def test_nothing_but_the_wiring_imports_the_dashboard(folder: str) -> None:
+    offenders = {
+        path: sorted(n for n in names if n.startswith("versicolor.web"))
+        for path, names in imported_modules(folder).items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

@@ -1,0 +1,235 @@
+"""The dashboard in a real headless Chromium against a real `versicolor serve`: signing in, the list, an
+experiment with results, switching to Bayesian, lifecycle actions as an EDITOR, a VIEWER's forged post, a foreign
+id, names with HTML; at 1280x800 and at a phone's 375 px; no Content-Security-Policy violation (the server forbids
+inline scripts) and no serious accessibility violation (axe-core). Screenshots of the main pages are saved."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import ConsoleMessage, Page, expect
+from tests.browsing import SCREENSHOTS, screenshot
+from tests.factories import Factory, Member
+from tests.server import Server, serve
+from tests.tracking.fixtures import shop
+from tests.web.shops import stocked_shop
+
+from versicolor.core.roles import Role
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+HOST = "versicolor.test"  # every name resolves to 127.0.0.1 in the harness's Chromium
+
+
+@pytest.fixture(scope="session")
+def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `versicolor serve` on the test database."""
+    log_dir: Path = tmp_path_factory.mktemp("dashboard-server")
+    with serve(["--database-url", database_url], log_dir=log_dir) as server:
+        yield server
+
+
+async def _for_docs(page: Page, name: str) -> None:
+    """A small picture of what the window shows, for docs/dashboard.md (docs/images/ holds copies)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.jpg"), type="jpeg", quality=70)
+
+
+def _url(live: Server, path: str) -> str:
+    return live.base_url.replace("127.0.0.1", HOST) + path
+
+
+class Console:
+    """What a page printed to its console that a user's browser would also show: errors and CSP refusals."""
+
+    def __init__(self, page: Page) -> None:
+        self.problems: list[str] = []
+        page.on("console", self._seen)
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
+
+    def _seen(self, message: ConsoleMessage) -> None:
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.problems.append(message.text)
+
+
+async def _sign_in(page: Page, live: Server, member: Member, path: str = "/app/experiments") -> None:
+    await page.goto(_url(live, path))
+    await expect(page.get_by_role("heading", name="Sign in to the dashboard")).to_be_visible()
+    await page.get_by_label("Email").fill(member.email)
+    await page.get_by_label("Password").fill(member.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(re.escape(path) + "$"))
+
+
+async def _no_serious_violations(page: Page, name: str) -> None:
+    results = await Axe().run(page)
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, f"{name}: " + "; ".join(serious)
+
+
+async def _fits(page: Page, name: str) -> None:
+    """Nothing wider than the window: wide tables scroll inside their own box."""
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= await page.evaluate("window.innerWidth"), f"{name} is {width} px wide"
+
+
+async def test_sign_in_list_open_an_experiment_and_switch_to_bayesian(
+    page: Page, live: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    made = await stocked_shop(client, factory)
+    console = Console(page)
+    await page.set_viewport_size(DESKTOP)
+    await page.goto(_url(live, "/"))
+    await page.get_by_role("link", name="Open the dashboard").click()
+    await expect(page.get_by_role("heading", name="Sign in to the dashboard")).to_be_visible()
+    await screenshot(page, "dashboard-sign-in")
+    await _no_serious_violations(page, "sign-in")
+    await page.get_by_label("Email").fill(made.account.admin.email)
+    await page.get_by_label("Password").fill(made.account.admin.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(r"/app/experiments$"))
+
+    row = page.get_by_role("row", name=re.compile("Checkout button"))
+    await expect(row).to_contain_text("Green +100.0%")
+    await screenshot(page, "dashboard-experiments")
+    await _for_docs(page, "dashboard-experiments")
+    await _no_serious_violations(page, "experiments")
+
+    await page.get_by_role("link", name="Checkout button").click()
+    await page.wait_for_url(re.compile(rf"/app/experiments/{made.experiment_id}$"))
+    purchase = page.get_by_role("table").filter(has_text="Green").first
+    await expect(purchase).to_contain_text("100.00%")
+    await expect(page.locator("figure.chart svg polyline")).to_have_count(2)
+    await screenshot(page, "dashboard-experiment")
+    await page.evaluate("document.getElementById('results-heading').scrollIntoView()")
+    await _for_docs(page, "dashboard-results")
+    await page.evaluate("document.getElementById('chart-heading').scrollIntoView()")
+    await _for_docs(page, "dashboard-chart")
+    await _no_serious_violations(page, "experiment")
+
+    # The switches apply as soon as they change (a few lines of the package's script).
+    await page.get_by_label("Bayesian").check()
+    await page.wait_for_url(re.compile(r"method=bayesian"))
+    await expect(page.get_by_role("columnheader", name="Chance to win").first).to_be_visible()
+    await expect(page.get_by_text("Too close to call yet").first).to_be_visible()
+    await screenshot(page, "dashboard-experiment-bayesian")
+
+    await page.goto(_url(live, f"/app/sites/{made.site_id}"))
+    await expect(page.get_by_role("heading", name="Domains of the account")).to_be_visible()
+    await screenshot(page, "dashboard-site")
+    await _for_docs(page, "dashboard-site")
+    await _no_serious_violations(page, "site")
+    await page.goto(_url(live, "/app/account"))
+    await screenshot(page, "dashboard-account")
+    await _no_serious_violations(page, "account")
+
+    await page.set_viewport_size(PHONE)
+    for path, name in (
+        ("/app/experiments", "experiments"),
+        (f"/app/experiments/{made.experiment_id}?breakdown=device", "experiment"),
+        (f"/app/sites/{made.site_id}", "site"),
+        ("/app/account", "account"),
+    ):
+        await page.goto(_url(live, path))
+        await _fits(page, name)
+        await _no_serious_violations(page, f"{name} at 375 px")
+    await page.goto(_url(live, f"/app/experiments/{made.experiment_id}"))
+    await screenshot(page, "dashboard-experiment-phone")
+    await _for_docs(page, "dashboard-phone")
+    assert console.problems == []
+
+
+async def test_an_editor_activates_then_pauses_after_confirming(
+    page: Page, live: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    made = await shop(client, factory, activate=False)
+    editor = await factory.member(made.account, Role.EDITOR)
+    console = Console(page)
+    await page.set_viewport_size(DESKTOP)
+    await _sign_in(page, live, editor, f"/app/experiments/{made.experiment_id}")
+    await expect(page.get_by_text("Draft", exact=True)).to_be_visible()
+    await page.get_by_role("link", name="Activate", exact=True).click()
+    await expect(page.get_by_role("heading", name="Activate “Checkout button”?")).to_be_visible()
+    await screenshot(page, "dashboard-confirm")
+    await page.get_by_role("button", name="Activate", exact=True).click()
+    await expect(page.get_by_role("status").filter(has_text="Experiment activated.")).to_be_visible()
+    await page.get_by_role("link", name="Pause", exact=True).click()
+    await page.get_by_role("button", name="Pause", exact=True).click()
+    await expect(page.get_by_role("status").filter(has_text="Experiment paused.")).to_be_visible()
+    answer = await client.get(f"/experiments/{made.experiment_id}", headers=made.account.headers)
+    assert answer.json()["status"] == "PAUSED"
+    assert console.problems == []
+
+
+async def test_a_viewer_sees_no_action_and_its_forged_post_is_refused(
+    page: Page, live: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    made = await shop(client, factory)
+    viewer = await factory.member(made.account, Role.VIEWER)
+    await page.set_viewport_size(DESKTOP)
+    await _sign_in(page, live, viewer, f"/app/experiments/{made.experiment_id}")
+    await expect(page.get_by_role("group", name="Lifecycle actions")).to_have_count(0)
+    await expect(page.get_by_role("link", name="Pause")).to_have_count(0)
+    # The viewer's own browser, with its own cookie and a valid form token, posts the form it was not offered.
+    token = await page.locator("input[name=csrf_token]").first.input_value()
+    forge = """([action, token]) => {
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = action;
+        for (const [name, value] of [["action", "PAUSE"], ["csrf_token", token]]) {
+            const input = document.createElement("input");
+            input.type = "hidden"; input.name = name; input.value = value;
+            form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+    }"""
+    async with page.expect_navigation() as navigation:
+        await page.evaluate(forge, [f"/app/experiments/{made.experiment_id}/status", token])
+    response = await navigation.value
+    assert response is not None and response.status == 403
+    await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("does not let you change experiments")
+    answer = await client.get(f"/experiments/{made.experiment_id}", headers=made.account.headers)
+    assert answer.json()["status"] == "ACTIVE"
+
+
+async def test_a_foreign_id_is_a_404_page_and_a_name_with_html_is_text(
+    page: Page, live: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    mine = await shop(client, factory)
+    theirs = await shop(client, factory)
+    name = '<img src=x onerror="document.title=\'owned\'"><script>document.title="owned"</script>'
+    renamed = await client.patch(
+        f"/experiments/{mine.experiment_id}", json={"name": name}, headers=mine.account.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    console = Console(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await page.set_viewport_size(DESKTOP)
+    await _sign_in(page, live, mine.account.admin)
+    response = await page.goto(_url(live, f"/app/experiments/{theirs.experiment_id}"))
+    assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    await expect(page.get_by_text("Checkout button")).to_have_count(0)
+    assert console.problems == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    console.problems.clear()
+    await page.goto(_url(live, f"/app/experiments/{mine.experiment_id}"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    assert await page.locator("main img").count() == 0
+    # Had any of it run, the title would be "owned"; it is the name, as text.
+    assert await page.title() == f"{name} · Versicolor" and dialogs == []
+    await page.goto(_url(live, "/app/experiments"))
+    await expect(page.get_by_role("link", name=name)).to_be_visible()
+    assert await page.title() == "Experiments · Versicolor"
+    assert console.problems == []
