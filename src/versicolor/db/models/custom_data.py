@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -27,5 +28,8 @@ class CustomDatum(Base):
     type: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(16))
     scope: Mapped[str] = mapped_column(String(16))
+    # Fields Kameleoon documents that Versicolor keeps and returns as given, with no meaning of its own yet
+    # (docs/compatibility.md), by their camelCase names.
+    stored_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

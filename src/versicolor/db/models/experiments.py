@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -44,6 +44,13 @@ class Experiment(Base):
     targeting_segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
     common_javascript_code: Mapped[str | None] = mapped_column(Text)
     common_css_code: Mapped[str | None] = mapped_column(Text)
+    # Where the experiment runs (core/experiments/targeting.py); null: the whole site.
+    targeting_configuration: Mapped[str | None] = mapped_column(String(32))
+    # Run on every page where the experiment runs, whatever the visitor's variation (the page engine).
+    global_script: Mapped[str | None] = mapped_column(Text)
+    # Fields Kameleoon documents that Versicolor keeps and returns as given, with no meaning of its own yet
+    # (docs/compatibility.md), by their camelCase names.
+    stored_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     scheduled_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
     scheduled_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -70,6 +77,9 @@ class Variation(Base):
     js_code: Mapped[str | None] = mapped_column(Text)
     css_code: Mapped[str | None] = mapped_column(Text)
     color: Mapped[int | None] = mapped_column(Integer)
+    # Fields Kameleoon documents that Versicolor keeps and returns as given, with no meaning of its own yet
+    # (docs/compatibility.md), by their camelCase names.
+    stored_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     redirection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -37,5 +37,8 @@ class Goal(Base):
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Fields Kameleoon documents that Versicolor keeps and returns as given, with no meaning of its own yet
+    # (docs/compatibility.md), by their camelCase names.
+    stored_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

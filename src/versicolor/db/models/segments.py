@@ -36,5 +36,8 @@ class Segment(Base):
     audience_tracking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     audience_tracking_editable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Fields Kameleoon documents that Versicolor keeps and returns as given, with no meaning of its own yet
+    # (docs/compatibility.md), by their camelCase names.
+    stored_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

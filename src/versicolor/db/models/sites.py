@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from versicolor.db.models.base import Base
@@ -26,5 +27,10 @@ class Site(Base):
     # whether the engine waits for the visitor's consent before storing or sending anything.
     anti_flicker_timeout: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
     consent_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Run on every page of the site before any experiment is decided (the page engine).
+    tracking_script: Mapped[str | None] = mapped_column(Text)
+    # Fields Kameleoon documents that Versicolor keeps and returns as given, with no meaning of its own yet
+    # (docs/compatibility.md), by their camelCase names.
+    stored_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
