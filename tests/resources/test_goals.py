@@ -208,22 +208,42 @@ async def test_changing_the_type_checks_the_params_against_the_new_type(
     assert _fields_at_fault(bad_params) == ["params.pageViews"]
 
 
-async def test_put_replaces_the_whole_goal(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_put_changes_what_it_names_as_kameleoon_updates_a_goal(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     account = await factory.account()
     site_id = await _site(client, account)
     goal = await _goal(client, account, site_id, description="d", tags=["t"], hasMultipleConversions=True)
-    replaced = await client.put(
+    # A real client switches a goal off with a partial PUT of its name and status.
+    renamed = await client.put(
+        f"/goals/{goal['id']}", json={"name": "Off", "status": "INACTIVE"}, headers=account.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    after = renamed.json()
+    assert after["name"] == "Off" and after["status"] == "INACTIVE" and after["type"] == goal["type"]
+    assert after["description"] == "d" and after["tags"] == ["t"] and after["hasMultipleConversions"] is True
+    changed = await client.put(
         f"/goals/{goal['id']}",
         json={"name": "Scrolled", "type": "SCROLL", "params": {"scrollValue": 75}},
         headers=account.headers,
     )
-    assert replaced.status_code == 200, replaced.text
-    after = replaced.json()
-    assert after["name"] == "Scrolled" and after["params"] == {"scrollValue": 75}
-    assert after["description"] is None and after["tags"] == [] and after["hasMultipleConversions"] is False
-    assert after["status"] == "ACTIVE" and after["siteId"] == site_id and after["dateCreated"] == goal["dateCreated"]
-    missing = await client.put(f"/goals/{goal['id']}", json={"name": "x"}, headers=account.headers)
-    assert _fields_at_fault(missing) == ["type"]
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["params"] == {"scrollValue": 75} and changed.json()["dateCreated"] == goal["dateCreated"]
+
+
+async def test_a_goal_sent_back_as_read_goes_through_put_and_patch(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    site_id = await _site(client, account)
+    goal = await _goal(client, account, site_id, description="d")
+    for method in ("PUT", "PATCH"):
+        again = await client.request(method, f"/goals/{goal['id']}", json=goal, headers=account.headers)
+        assert again.status_code == 200, again.text
+        assert {k: v for k, v in again.json().items() if k != "dateModified"} == {
+            k: v for k, v in goal.items() if k != "dateModified"
+        }
+    for field, value in [("id", goal["id"] + 1), ("dateCreated", "2001-01-01T00:00:00.000Z")]:
+        changed = await client.put(f"/goals/{goal['id']}", json={**goal, field: value}, headers=account.headers)
+        assert changed.status_code == 400 and _fields_at_fault(changed) == [field], changed.text
 
 
 async def test_a_goal_cannot_move_to_another_site(client: httpx.AsyncClient, factory: Factory) -> None:

@@ -215,15 +215,6 @@ async def update(
     return goal
 
 
-async def replace(
-    *, session: AsyncSession, principal: Principal, goal_id: int, fields: GoalFields, site_id: int | None = None
-) -> Goal:
-    """Replace a goal's fields (PUT): those left out go back to their defaults."""
-    return await update(
-        session=session, principal=principal, goal_id=goal_id, changes={**DEFAULTS, **fields}, site_id=site_id
-    )
-
-
 async def delete(*, session: AsyncSession, principal: Principal, goal_id: int) -> None:
     """Delete a goal; experiments that measured it stop measuring it (and lose it as their main goal)."""
     goal = await get(session=session, principal=principal, goal_id=goal_id)

@@ -1,9 +1,11 @@
-"""What every resource of a site shares: its labels (name, description, tags) and a site that does not change."""
+"""What every resource of a site shares: its labels (name, description, tags), a site that does not change,
+read-only fields sent back unchanged, and the fields it keeps as given."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from versicolor.core.errors import Invalid, NotFound
 
@@ -102,3 +104,18 @@ def _to_millisecond(moment: datetime) -> datetime:
     except OverflowError:
         return aware
     return aware.replace(microsecond=aware.microsecond // 1000 * 1000)
+
+
+class KeepsGiven(Protocol):
+    """An object with fields kept as given (db models: `stored_fields`)."""
+
+    stored_fields: dict[str, Any]
+
+
+def keep_as_given(row: KeepsGiven, given: Mapping[str, Any], *, replace: bool = False) -> None:
+    """Keep the documented fields Versicolor has no meaning for, as given; `replace` (PUT) forgets the others."""
+    if not given and not replace:
+        return
+    kept = {} if replace else dict(row.stored_fields or {})
+    kept.update(given)
+    row.stored_fields = kept

@@ -7,12 +7,12 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
+from versicolor.api.automation.schemas import CamelIn, Id, Kept, KeptOut, ReadOnlyEcho, Timestamp, kept_fields
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
-from versicolor.core import custom_data, querying
+from versicolor.core import custom_data, querying, resources
 from versicolor.core.custom_data import CustomDataFields, DataFormat, DataType, Scope
 from versicolor.core.querying import Choice, Fields, ListQuery
 from versicolor.core.roles import Permission
@@ -40,7 +40,7 @@ CustomDataSearch = Annotated[ListQuery, Depends(listing.search_body(CUSTOM_DATA_
 _INDEX_HELP = "0-999, unique on the site; left out, the site's next free index"
 
 
-class CustomDataOut(CamelOut):
+class CustomDataOut(KeptOut):
     """A custom datum as the API shows it."""
 
     id: Id
@@ -54,7 +54,20 @@ class CustomDataOut(CamelOut):
     date_modified: Timestamp
 
 
-class _CustomDataBody(CamelIn):
+class CustomDataKept(CamelIn):
+    """Fields Kameleoon documents for custom data that Versicolor keeps and returns as given."""
+
+    method: Kept = Field(default=None, description="how Kameleoon collects it (CLIENT, ...); kept as given")
+    custom_eval_code: Kept
+    description: Kept
+    learnable: Kept
+    is_constant: Kept
+    gtm_variable_name: Kept
+    tc_variable_name: Kept
+    adobe_analytics_variable_name: Kept
+
+
+class _CustomDataBody(CustomDataKept):
     """A whole custom datum but its site; a field left out takes its default."""
 
     name: str
@@ -70,13 +83,13 @@ class CustomDataCreate(_CustomDataBody):
     site_id: Id
 
 
-class CustomDataReplace(_CustomDataBody):
+class CustomDataReplace(_CustomDataBody, ReadOnlyEcho):
     """The body of `PUT /custom-datas/{id}`: the whole datum; left out, the index stays, the rest reset."""
 
     site_id: Id | None = Field(default=None, description="may be given, but must be the datum's site")
 
 
-class CustomDataUpdate(CamelIn):
+class CustomDataUpdate(CustomDataKept, ReadOnlyEcho):
     """The body of `PATCH /custom-datas/{id}`: only the named fields change."""
 
     name: str | None = None
@@ -87,9 +100,12 @@ class CustomDataUpdate(CamelIn):
     scope: Scope | None = None
 
 
+_NOT_CORE = {"site_id", "id", "date_created", "date_modified", *CustomDataKept.model_fields}
+
+
 def _fields(body: CamelIn) -> CustomDataFields:
     # The schemas' field names are CustomDataFields' keys; the core checks every value again.
-    return cast(CustomDataFields, body.model_dump(mode="json", exclude_unset=True, exclude={"site_id"}))
+    return cast(CustomDataFields, body.model_dump(mode="json", exclude_unset=True, exclude=_NOT_CORE))
 
 
 async def _answer(
@@ -120,6 +136,7 @@ async def search_custom_data(
 async def create_custom_data(body: CustomDataCreate, session: DbSession, caller: Caller) -> CustomDataOut:
     """Define a custom datum on one of the account's sites."""
     datum = await custom_data.create(session=session, principal=caller, site_id=body.site_id, fields=_fields(body))
+    resources.keep_as_given(datum, kept_fields(body, CustomDataKept))
     return CustomDataOut.model_validate(datum)
 
 
@@ -138,6 +155,8 @@ async def replace_custom_data(
     datum = await custom_data.replace(
         session=session, principal=caller, custom_data_id=custom_data_id, fields=_fields(body), site_id=body.site_id
     )
+    body.check_echo("custom datum", datum)
+    resources.keep_as_given(datum, kept_fields(body, CustomDataKept), replace=True)
     return CustomDataOut.model_validate(datum)
 
 
@@ -149,6 +168,8 @@ async def update_custom_data(
     datum = await custom_data.update(
         session=session, principal=caller, custom_data_id=custom_data_id, changes=_fields(body), site_id=body.site_id
     )
+    body.check_echo("custom datum", datum)
+    resources.keep_as_given(datum, kept_fields(body, CustomDataKept))
     return CustomDataOut.model_validate(datum)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, ReadOnlyEcho, Timestamp
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
@@ -85,14 +85,12 @@ class GoalCreate(_GoalBody):
     site_id: Id
 
 
-class GoalReplace(_GoalBody):
-    """The body of `PUT /goals/{id}`: the whole goal; a field left out takes its default."""
+class GoalUpdate(ReadOnlyEcho):
+    """The body of `PATCH` and `PUT /goals/{id}`: only the named fields change (arrays and params whole).
 
-    site_id: Id | None = Field(default=None, description="may be given, but must be the goal's site")
-
-
-class GoalUpdate(CamelIn):
-    """The body of `PATCH /goals/{id}`: only the named fields change (arrays and params whole)."""
+    Kameleoon's reference updates a goal with PUT as it does with PATCH: a client sends `{name, status}` to rename
+    or switch one off, and the rest of the goal stays as it was.
+    """
 
     name: str | None = None
     type: GoalType | None = None
@@ -108,10 +106,12 @@ class GoalUpdate(CamelIn):
     )
 
 
-def _fields(body: _GoalBody | GoalUpdate) -> GoalFields:
+def _fields(body: GoalCreate | GoalUpdate) -> GoalFields:
     # The schemas' field names are GoalFields' keys; the core checks every value again. The free-form params
     # go to it as parsed: serializing them again would fail (500) on a value nested past pydantic's 255 levels.
-    fields = body.model_dump(mode="json", exclude_unset=True, exclude={"site_id", "params"})
+    fields = body.model_dump(
+        mode="json", exclude_unset=True, exclude={"site_id", "params", "id", "date_created", "date_modified"}
+    )
     if "params" in body.model_fields_set:
         fields["params"] = body.params
     return cast(GoalFields, fields)
@@ -155,12 +155,9 @@ async def get_goal(goal_id: Id, session: DbSession, caller: Caller) -> GoalOut:
 
 
 @router.put("/{goal_id}")
-async def replace_goal(goal_id: Id, body: GoalReplace, session: DbSession, caller: Caller) -> GoalOut:
-    """Replace a goal: every field takes the body's value, or its default when left out."""
-    goal = await goals.replace(
-        session=session, principal=caller, goal_id=goal_id, fields=_fields(body), site_id=body.site_id
-    )
-    return GoalOut.model_validate(goal)
+async def replace_goal(goal_id: Id, body: GoalUpdate, session: DbSession, caller: Caller) -> GoalOut:
+    """Update a goal as Kameleoon does with PUT: the named fields change, the others stay."""
+    return await update_goal(goal_id, body, session, caller)
 
 
 @router.patch("/{goal_id}")
@@ -169,6 +166,7 @@ async def update_goal(goal_id: Id, body: GoalUpdate, session: DbSession, caller:
     goal = await goals.update(
         session=session, principal=caller, goal_id=goal_id, changes=_fields(body), site_id=body.site_id
     )
+    body.check_echo("goal", goal)
     return GoalOut.model_validate(goal)
 
 

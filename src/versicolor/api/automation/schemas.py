@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+)
 from pydantic.alias_generators import to_camel
 
 from versicolor.api.strict_input import StrictInput
+from versicolor.core import resources
 
 
 def _iso_z(value: datetime) -> str:
@@ -37,3 +47,41 @@ class CamelIn(StrictInput):
     booleans taken only as JSON numbers and booleans (api/strict_input.py)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")
+
+
+# A field Kameleoon's reference documents that Versicolor has no meaning for yet: any JSON value, kept and
+# returned as it was given (docs/compatibility.md).
+Kept = Annotated[JsonValue, Field(default=None, description="documented by Kameleoon; kept and returned as given")]
+
+
+def kept_fields(body: BaseModel, kept: type[BaseModel]) -> dict[str, Any]:
+    """The fields of `kept` (a class of Kept fields the body's class derives from) that the body sent, by name."""
+    sent = body.model_fields_set
+    return {field.alias or name: getattr(body, name) for name, field in kept.model_fields.items() if name in sent}
+
+
+class KeptOut(CamelOut):
+    """An answer that also carries the fields its object keeps as given (those it does not show itself)."""
+
+    stored_fields: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @model_serializer(mode="wrap")
+    def _with_kept(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name, value in self.stored_fields.items():
+            data.setdefault(name, value)
+        return data
+
+
+class ReadOnlyEcho(CamelIn):
+    """Read-only fields every object shows, which a client may send back as it got them (GET, edit, PUT)."""
+
+    id: Id | None = None
+    date_created: datetime | None = None
+    date_modified: datetime | None = Field(default=None, description="ignored: it changes with every write")
+
+    def check_echo(self, kind: str, row: Any, *others: tuple[str, object, object]) -> None:
+        """Refuse (400) an id, creation date or other read-only field (name, sent, current) that differs."""
+        resources.check_unchanged(
+            kind, [("id", self.id, row.id), ("dateCreated", self.date_created, row.date_created), *others]
+        )
