@@ -29,6 +29,7 @@ from versicolor.api.headers import SecurityHeaders
 from versicolor.api.https import HttpsRule, parse_networks
 from versicolor.api.public_url import RedirectsWithoutHost
 from versicolor.api.request_ids import RequestIdMiddleware
+from versicolor.api.v3 import front_door as v3_front_door
 from versicolor.api.v3 import url_groups as v3_url_groups
 from versicolor.api.v3 import urls as v3_urls
 from versicolor.core.experiments import scheduler as experiment_scheduler
@@ -99,8 +100,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_results.router,
     ):
         routing.include(app, router)
+    # `/`: the front page, or with an account secret the Edit API v3's check of it (api/v3/front_door.py).
+    app.add_api_route("/", v3_front_door.front_door, methods=["GET"], include_in_schema=False)
     # The dashboard: server-rendered pages over the same core, sharing the sign-in throttle with /oauth/authorize.
-    app.add_route("/", web.landing, include_in_schema=False)
     app.mount("/app", web.create(runtime_of=lambda: app.state.runtime, throttle_of=lambda: oauth.app_throttle(app)))
     methods.install(app)  # every other method of a path: a 405 naming those it takes
     routing.install(app)  # the route of a request found by its path's first segment

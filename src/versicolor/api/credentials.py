@@ -4,8 +4,9 @@ Reading it twice, in two ways, let a client be counted as one caller and authent
 (`?account_secret=junk&account_secret=<real>`: the limiter took the first value, authentication the last).
 So the credential is parsed here, once per request, kept in the ASGI scope, and both ask for it:
 
-- `Authorization: Bearer <token>`; on `/v3` also an account secret, in `X-Account-Secret` or the
-  `account_secret` query parameter (a secret, when there is one, is what a v3 request authenticates with).
+- `Authorization: Bearer <token>`; on `/v3` (and `/`, where Chameleon's clients check a secret) also an account
+  secret, in `X-Account-Secret` or the `account_secret` query parameter (a secret, when there is one, is what a
+  v3 request authenticates with).
 - A credential given more than once (two `Authorization` or `X-Account-Secret` headers, `account_secret`
   twice, or header and parameter disagreeing) is a 400: which one would count is exactly the ambiguity.
 - A token is verified once (signature and expiry, auth/tokens.py) and known by its `jti` from then on, so

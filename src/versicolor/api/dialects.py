@@ -54,8 +54,8 @@ ERROR_BODIES: dict[Dialect, type[BaseModel]] = {Dialect.AUTOMATION: AutomationEr
 
 
 def dialect_of(path: str) -> Dialect:
-    """The dialect a request path belongs to."""
-    return Dialect.V3 if path == "/v3" or path.startswith("/v3/") else Dialect.AUTOMATION
+    """The dialect a request path belongs to: `/v3/...`, and `/` (where Chameleon's clients check a secret)."""
+    return Dialect.V3 if path in ("/", "/v3") or path.startswith("/v3/") else Dialect.AUTOMATION
 
 
 def error_response(

@@ -173,7 +173,18 @@ async def test_each_enabled_state_is_accepted(client: httpx.AsyncClient, factory
     assert url["enabled"] == enabled
 
 
-@pytest.mark.parametrize("enabled", ["yes", "ON", "", "enabled", 1, True, None, ["on"]])
+@pytest.mark.parametrize(("given", "stored"), [(True, "on"), (False, "off")])
+async def test_enabled_as_a_boolean_reads_as_on_or_off(
+    client: httpx.AsyncClient, factory: Factory, given: bool, stored: str
+) -> None:
+    account = await factory.account()
+    url = await create(client, account, host="example.com", enabled=given)
+    assert url["enabled"] == stored
+    flipped = await client.patch(f"/v3/edit/urls/{url['id']}", json={"enabled": not given}, headers=secret(account))
+    assert flipped.json()["url"]["enabled"] == ("off" if given else "on")
+
+
+@pytest.mark.parametrize("enabled", ["yes", "ON", "", "enabled", 1, 0, None, ["on"], {"on": True}])
 async def test_bad_enabled_values_list_the_allowed_ones(
     client: httpx.AsyncClient, factory: Factory, enabled: object
 ) -> None:

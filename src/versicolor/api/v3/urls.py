@@ -148,10 +148,11 @@ async def get_url(url_id: str, session: DbSession, caller: V3Caller) -> UrlEnvel
 
 @router.put("/{url_id}")
 @router.patch("/{url_id}")
+@router.post("/{url_id}")
 async def update_url(
     url_id: str, body: UrlUpdate, session: DbSession, caller: V3Caller, forget: ForgetDecisions
 ) -> UrlEnvelope:
-    """Change the named fields of a Url (PUT and PATCH alike, as in the Edit API v3)."""
+    """Change the named fields of a Url (PUT, PATCH, and POST as the older public docs show, alike)."""
     url = await urls.update(session=session, principal=caller, url_id=url_id, changes=_changes(body))
     forget.after_response(caller.account_id)
     return UrlEnvelope(url=_out(url))

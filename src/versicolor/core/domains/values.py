@@ -78,7 +78,9 @@ def choice(field: str, value: object, allowed: type[E]) -> E:
 
 
 def enabled(value: object) -> Enabled:
-    """A Url's `enabled` from the client."""
+    """A Url's `enabled` from the client; `true` and `false` (what the older public docs' clients send) are on/off."""
+    if isinstance(value, bool):
+        return Enabled.ON if value else Enabled.OFF
     return choice("enabled", value, Enabled)
 
 
