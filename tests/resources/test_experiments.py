@@ -36,6 +36,11 @@ FIELDS = {
     "dateStatusModified",
     "dateScheduledStart",
     "dateScheduledEnd",
+    "siteCode",
+    "targetingConfiguration",
+    "isArchived",
+    "trackingTools",
+    "schedules",
 }
 
 
@@ -43,7 +48,9 @@ async def test_create_answers_every_field_with_its_default(client: httpx.AsyncCl
     account = await factory.account()
     site = await make.site(client, account)
     created = await make.experiment(client, account, site["id"])
-    assert set(created) == FIELDS, "goals only with optionalFields=goals"
+    assert set(created) == FIELDS, "goals and globalScript only with optionalFields"
+    assert created["siteCode"] == site["code"] and created["isArchived"] is False
+    assert created["trackingTools"] == [] and created["schedules"] == [] and created["targetingConfiguration"] is None
     assert created["status"] == "DRAFT"
     assert created["type"] == "CLASSIC"
     assert created["siteId"] == site["id"]

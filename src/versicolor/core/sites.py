@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from versicolor.core import resources, web_urls
 from versicolor.core.domains import urls as domain_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.experiments import code
 from versicolor.core.roles import Principal
 from versicolor.db.models import Site
 
@@ -78,6 +79,7 @@ async def create(
     domain_names: Sequence[str] = (),
     anti_flicker_timeout: int = DEFAULT_ANTI_FLICKER_TIMEOUT,
     consent_required: bool = False,
+    tracking_script: str | None = None,
 ) -> Site:
     """Create a site in the caller's account, with a fresh unique code."""
     url = _clean_url(url)
@@ -90,6 +92,7 @@ async def create(
             domain_names=list(domain_names),
             anti_flicker_timeout=_anti_flicker_timeout(anti_flicker_timeout),
             consent_required=_consent_required(consent_required),
+            tracking_script=code.check("trackingScript", tracking_script),
         )
         try:
             async with session.begin_nested():
@@ -127,6 +130,7 @@ class SiteChanges(TypedDict, total=False):
     domain_names: Sequence[str] | None
     anti_flicker_timeout: int | None
     consent_required: bool | None
+    tracking_script: str | None
 
 
 async def update(*, session: AsyncSession, principal: Principal, site_id: int, changes: SiteChanges) -> Site:
@@ -149,6 +153,8 @@ async def update(*, session: AsyncSession, principal: Principal, site_id: int, c
         site.anti_flicker_timeout = _anti_flicker_timeout(changes["anti_flicker_timeout"])
     if "consent_required" in changes:
         site.consent_required = _consent_required(changes["consent_required"])
+    if "tracking_script" in changes:
+        site.tracking_script = code.check("trackingScript", changes["tracking_script"])
     await session.flush()
     return site
 
@@ -163,6 +169,7 @@ async def replace(
     domain_names: Sequence[str],
     anti_flicker_timeout: int = DEFAULT_ANTI_FLICKER_TIMEOUT,
     consent_required: bool = False,
+    tracking_script: str | None = None,
 ) -> Site:
     """Replace every changeable field of a site (PUT): what is not given is cleared (or takes its default)."""
     site = await get(session=session, principal=principal, site_id=site_id)
@@ -171,6 +178,7 @@ async def replace(
     site.domain_names = list(domain_names)
     site.anti_flicker_timeout = _anti_flicker_timeout(anti_flicker_timeout)
     site.consent_required = _consent_required(consent_required)
+    site.tracking_script = code.check("trackingScript", tracking_script)
     await _authorize_own_host(session=session, principal=principal, url=url)
     await session.flush()
     return site

@@ -1,7 +1,8 @@
 """The page configuration: what a page's script needs to run a site's live experiments (docs/tracking.md).
 
-It holds the site's ACTIVE experiments (deviations, variations with their code, goals, targeting segment),
-the goals those experiments measure and the segments they target, and how to assign a visitor. The body is
+It holds the site's tracking script, its ACTIVE experiments (where they run, their global script, deviations,
+variations with their code, goals, targeting segment), the goals those experiments measure and the segments
+they target, and how to assign a visitor. The body is
 canonical JSON (sorted keys, no spaces), so the same content always gives the same bytes and the same ETag.
 """
 
@@ -21,7 +22,7 @@ from versicolor.core.experiments import deviations as split
 from versicolor.core.experiments import experiments as experiment_service
 from versicolor.core.experiments.lifecycle import Status
 from versicolor.core.segments.service import conditions_of
-from versicolor.db.models import Experiment, Goal, Segment, Variation
+from versicolor.db.models import Experiment, Goal, Segment, Site, Variation
 from versicolor.tracking import sites
 from versicolor.tracking.assignment import ORIGIN_KEY, SEED
 from versicolor.tracking.sites import SiteRef
@@ -126,8 +127,10 @@ async def content_of(*, session: AsyncSession, site: SiteRef) -> dict[str, Any]:
     }
     goals = await _rows(session, Goal, site, wanted_goals)
     segments = await _rows(session, Segment, site, {e.targeting_segment_id for e in experiments} - {None})
+    tracking_script = await session.scalar(select(Site.tracking_script).where(Site.id == site.id))
     return {
         "siteCode": site.code,
+        "trackingScript": tracking_script,
         "assignment": ASSIGNMENT,
         "experiments": [_experiment(e, variations.get(e.id, []), goal_ids.get(e.id, [])) for e in experiments],
         "goals": [_goal(g) for g in goals],
@@ -141,6 +144,8 @@ def _experiment(experiment: Experiment, variations: list[Variation], goal_ids: l
         "name": experiment.name,
         "type": experiment.type,
         "baseURL": experiment.base_url,
+        "targetingConfiguration": experiment.targeting_configuration,
+        "globalScript": experiment.global_script,
         # Only the keys of variations still in the experiment: what the assignment walks.
         "deviations": split.restricted(experiment.deviations, variation_ids=[v.id for v in variations]),
         "targetingSegmentId": experiment.targeting_segment_id,

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from versicolor.api import public_url
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Timestamp
+from versicolor.api.automation.schemas import CamelIn, Kept, KeptOut, ReadOnlyEcho, Timestamp, kept_fields
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
-from versicolor.core import querying, sites
+from versicolor.core import querying, resources, sites
 from versicolor.core.querying import Fields, ListQuery
 from versicolor.core.roles import Permission
 from versicolor.db.models import Site
@@ -37,7 +37,7 @@ SiteQuery = Annotated[ListQuery, Depends(listing.query_params(SITE_FIELDS))]
 SiteSearch = Annotated[ListQuery, Depends(listing.search_body(SITE_FIELDS))]
 
 
-class SiteOut(CamelOut):
+class SiteOut(KeptOut):
     """A site as the API shows it."""
 
     id: int
@@ -48,6 +48,7 @@ class SiteOut(CamelOut):
     date_created: Timestamp
     anti_flicker_timeout: int
     consent_required: bool
+    tracking_script: str | None = Field(description="run on every page of the site, before any experiment")
     snippet: str = Field(description="the tags to paste into the <head> of the site's pages (docs/engine.md)")
 
 
@@ -63,6 +64,8 @@ def _out(site: Site, request: Request) -> SiteOut:
             "date_created": site.date_created,
             "anti_flicker_timeout": site.anti_flicker_timeout,
             "consent_required": site.consent_required,
+            "tracking_script": site.tracking_script,
+            "stored_fields": site.stored_fields,
             # The page engine's address: VERSICOLOR_PUBLIC_URL when set; otherwise the address this request
             # reached (the caller's own Host, which only the caller sees: the answer is no-store).
             "snippet": snippet(public_url.base(request) or str(request.base_url), settings),
@@ -74,7 +77,39 @@ _TIMEOUT = Field(default=sites.DEFAULT_ANTI_FLICKER_TIMEOUT, description="millis
 _CONSENT = Field(default=False, description="the engine stores and sends nothing until versicolor.consent(true)")
 
 
-class SiteCreate(CamelIn):
+_TRACKING_SCRIPT = Field(
+    default=None, description="JavaScript run on every page of the site before any experiment; at most 256 KiB"
+)
+
+
+class SiteKept(CamelIn):
+    """Fields Kameleoon documents for sites that Versicolor keeps and returns as given."""
+
+    description: Kept
+    behavior_when_timeout: Kept
+    data_storage: Kept
+    indicators: Kept
+    is_script_active: Kept
+    capture_event_method: Kept
+    is_audience_used: Kept
+    is_kameleoon_enabled: Kept
+    experiment_config: Kept
+    personalization_config: Kept
+    audience_config: Kept
+
+
+class _SiteEcho(ReadOnlyEcho):
+    """What a GET shows that a client may send back: checked (code) or ignored (the snippet)."""
+
+    code: str | None = None
+    snippet: str | None = Field(default=None, description="ignored: the server writes it")
+
+    def check_site(self, site: Site) -> None:
+        """Refuse (400) an id, code or creation date other than the site's."""
+        self.check_echo("site", site, ("code", self.code, site.code))
+
+
+class SiteCreate(SiteKept):
     """The body of `POST /sites`."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -82,9 +117,10 @@ class SiteCreate(CamelIn):
     domain_names: list[str] = Field(default_factory=list, max_length=1000)
     anti_flicker_timeout: int = _TIMEOUT
     consent_required: bool = _CONSENT
+    tracking_script: str | None = _TRACKING_SCRIPT
 
 
-class SiteReplace(CamelIn):
+class SiteReplace(SiteKept, _SiteEcho):
     """The body of `PUT /sites/{id}`: the whole site; a field left out is cleared."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -92,9 +128,10 @@ class SiteReplace(CamelIn):
     domain_names: list[str] = Field(default_factory=list, max_length=1000)
     anti_flicker_timeout: int = _TIMEOUT
     consent_required: bool = _CONSENT
+    tracking_script: str | None = _TRACKING_SCRIPT
 
 
-class SiteUpdate(CamelIn):
+class SiteUpdate(SiteKept, _SiteEcho):
     """The body of `PATCH /sites/{id}`: only the named fields change."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -102,6 +139,10 @@ class SiteUpdate(CamelIn):
     domain_names: list[str] | None = Field(default=None, max_length=1000)
     anti_flicker_timeout: int | None = None
     consent_required: bool | None = None
+    tracking_script: str | None = _TRACKING_SCRIPT
+
+
+_NOT_CORE = {"id", "code", "snippet", "date_created", "date_modified", *SiteKept.model_fields}
 
 
 async def _answer(
@@ -139,7 +180,9 @@ async def create_site(body: SiteCreate, request: Request, session: DbSession, ca
         domain_names=body.domain_names,
         anti_flicker_timeout=body.anti_flicker_timeout,
         consent_required=body.consent_required,
+        tracking_script=body.tracking_script,
     )
+    resources.keep_as_given(site, kept_fields(body, SiteKept))
     return _out(site, request)
 
 
@@ -158,8 +201,10 @@ async def get_site(site_id: int, request: Request, session: DbSession, caller: C
 @router.patch("/{site_id}")
 async def update_site(site_id: int, body: SiteUpdate, request: Request, session: DbSession, caller: Caller) -> SiteOut:
     """Change the named fields of a site."""
-    changes = cast(sites.SiteChanges, body.model_dump(exclude_unset=True))
+    changes = cast(sites.SiteChanges, body.model_dump(exclude_unset=True, exclude=_NOT_CORE))
     site = await sites.update(session=session, principal=caller, site_id=site_id, changes=changes)
+    body.check_site(site)
+    resources.keep_as_given(site, kept_fields(body, SiteKept))
     return _out(site, request)
 
 
@@ -177,7 +222,10 @@ async def replace_site(
         domain_names=body.domain_names,
         anti_flicker_timeout=body.anti_flicker_timeout,
         consent_required=body.consent_required,
+        tracking_script=body.tracking_script,
     )
+    body.check_site(site)
+    resources.keep_as_given(site, kept_fields(body, SiteKept), replace=True)
     return _out(site, request)
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Kept, KeptOut, ReadOnlyEcho, Timestamp, kept_fields
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
-from versicolor.core import querying
+from versicolor.core import querying, resources
 from versicolor.core.errors import Invalid
 from versicolor.core.experiments import variations
 from versicolor.core.experiments.variations import RedirectionType, VariationFields
@@ -68,7 +67,7 @@ class RedirectionOut(CamelOut):
     include_query_parameters: bool | None = None
 
 
-class VariationOut(CamelOut):
+class VariationOut(KeptOut):
     """A variation as the API shows it."""
 
     id: Id
@@ -84,7 +83,24 @@ class VariationOut(CamelOut):
     date_modified: Timestamp
 
 
-class _Writable(CamelIn):
+class VariationKept(CamelIn):
+    """Fields Kameleoon documents for variations that Versicolor keeps and returns as given."""
+
+    creation_mode: Kept
+    custom_json: Kept
+    exposition_frequency_delay_seconds_between_two_expositions: Kept
+    exposition_frequency_same_visit: Kept
+    exposition_frequency_same_visitor: Kept
+    exposition_frequency_same_visitor_delay_seconds: Kept
+    force_no_flicker: Kept
+    is_js_code_after_dom_ready: Kept
+    prompt: Kept
+    redirection_strings: Kept
+    shadow_dom: Kept
+    widget_template_input: Kept
+
+
+class _Writable(VariationKept):
     """The writable fields; absent means "the default" (POST, PUT) or "unchanged" (PATCH)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -132,13 +148,10 @@ class VariationCreate(_Writable):
     site_id: Id | None = None
 
 
-class VariationPatch(_Writable):
+class VariationPatch(_Writable, ReadOnlyEcho):
     """The body of `PATCH /variations/{id}`; read-only fields sent back from a GET are checked or ignored."""
 
-    id: Id | None = None
     site_id: Id | None = None
-    date_created: datetime | None = None
-    date_modified: datetime | None = None
 
 
 class VariationReplace(VariationPatch):
@@ -174,6 +187,7 @@ async def search_variations(
 async def create_variation(body: VariationCreate, session: DbSession, caller: Caller) -> VariationOut:
     """Create a variation; with `experimentId` it joins that experiment."""
     variation = await variations.create(session=session, principal=caller, site_id=body.site_id, values=body.values())
+    resources.keep_as_given(variation, kept_fields(body, VariationKept))
     return VariationOut.model_validate(variation)
 
 
@@ -199,6 +213,8 @@ async def replace_variation(
         given=body.given(),
         site_id=body.site_id,
     )
+    body.check_echo("variation", variation)
+    resources.keep_as_given(variation, kept_fields(body, VariationKept), replace=True)
     return VariationOut.model_validate(variation)
 
 
@@ -214,6 +230,8 @@ async def patch_variation(variation_id: Id, body: VariationPatch, session: DbSes
         given=body.given(),
         site_id=body.site_id,
     )
+    body.check_echo("variation", variation)
+    resources.keep_as_given(variation, kept_fields(body, VariationKept))
     return VariationOut.model_validate(variation)
 
 

@@ -15,8 +15,9 @@ from versicolor.core import keys, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, deviations, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
+from versicolor.core.experiments.targeting import TargetingConfiguration
 from versicolor.core.roles import Principal
-from versicolor.db.models import Experiment, ExperimentGoal, Goal, Segment, Variation
+from versicolor.db.models import Experiment, ExperimentGoal, Goal, Segment, Site, Variation
 from versicolor.db.types import utcnow
 
 
@@ -51,13 +52,18 @@ class ExperimentFields:
     common_css_code: str | None = None
     variations: Sequence[int] = ()
     key: str | None = None
+    targeting_configuration: TargetingConfiguration | None = None
+    global_script: str | None = None
+    # (start, end) of the one schedule an experiment has; ?action=SCHEDULE without dates uses it.
+    schedule: tuple[datetime | None, datetime | None] = (None, None)
 
 
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(ExperimentFields))
 # Variations are objects of their own: a PUT that does not name them leaves them where they are, rather
 # than orphaning every variation of the experiment. A key names the experiment for the clients that gave it
-# one: a PUT that does not name it keeps it.
-_KEPT_BY_PUT_UNLESS_GIVEN = frozenset({"variations", "key"})
+# one: a PUT that does not name it keeps it. The global script and the schedule are not in every answer (the
+# script only with optionalFields=globalScript): a PUT of an answer without them keeps them.
+_KEPT_BY_PUT_UNLESS_GIVEN = frozenset({"variations", "key", "global_script", "schedule"})
 
 
 def scoped(principal: Principal) -> Select[Experiment]:
@@ -163,6 +169,9 @@ async def change_status(
         raise Invalid.field("dateStart", "dateStart and dateEnd go with action=SCHEDULE only")
     step = lifecycle.transition(Status(experiment.status), action)
     if action is Action.SCHEDULE:
+        if date_start is None and date_end is None:
+            # Kameleoon's clients schedule with the experiment's stored schedule (its `schedules`).
+            date_start, date_end = experiment.scheduled_start, experiment.scheduled_end
         experiment.scheduled_start, experiment.scheduled_end = _check_schedule(date_start, date_end, now=now)
     if step.launches:
         problems = await launch_problems(session=session, experiment=experiment)
@@ -203,6 +212,9 @@ async def duplicate(
         targeting_segment_id=source.targeting_segment_id,
         common_javascript_code=source.common_javascript_code,
         common_css_code=source.common_css_code,
+        targeting_configuration=source.targeting_configuration,
+        global_script=source.global_script,
+        stored_fields=dict(source.stored_fields),
         date_created=now,
         date_modified=now,
         date_status_modified=now,
@@ -342,6 +354,13 @@ async def _apply(
         experiment.common_javascript_code = code.check("commonJavaScriptCode", values.common_javascript_code)
     if "common_css_code" in given:
         experiment.common_css_code = code.check("commonCssCode", values.common_css_code)
+    if "global_script" in given:
+        experiment.global_script = code.check("globalScript", values.global_script)
+    if "targeting_configuration" in given:
+        kind = values.targeting_configuration
+        experiment.targeting_configuration = None if kind is None else TargetingConfiguration(kind)
+    if "schedule" in given:
+        experiment.scheduled_start, experiment.scheduled_end = _stored_schedule(*values.schedule)
     if "main_goal_id" in given:
         experiment.main_goal_id = await _main_goal(session, principal, experiment, values.main_goal_id)
     if "targeting_segment_id" in given:
@@ -508,13 +527,24 @@ def _check_schedule(
     date_start: datetime | None, date_end: datetime | None, *, now: datetime
 ) -> tuple[datetime, datetime | None]:
     if date_start is None:
-        raise Invalid.field("dateStart", "action=SCHEDULE needs a start date, e.g. dateStart=2030-01-31T09:00:00Z")
+        raise Invalid.field(
+            "dateStart",
+            "action=SCHEDULE needs a start date, e.g. dateStart=2030-01-31T09:00:00Z, or a stored one (schedules)",
+        )
     start = _utc("dateStart", date_start)
     end = _utc("dateEnd", date_end) if date_end is not None else None
     if start <= now:
         raise Invalid.field("dateStart", f"must be in the future (it is now {now.isoformat()})")
     if end is not None and end <= start:
         raise Invalid.field("dateEnd", "must be after dateStart")
+    return start, end
+
+
+def _stored_schedule(start: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
+    start = _utc("schedules[0].dateStart", start) if start is not None else None
+    end = _utc("schedules[0].dateEnd", end) if end is not None else None
+    if start is not None and end is not None and end <= start:
+        raise Invalid.field("schedules[0].dateEnd", "must be after dateStart")
     return start, end
 
 
@@ -545,16 +575,27 @@ class ExperimentView:
     experiment: Experiment
     variations: list[int]
     goals: list[int] | None
+    site_code: str
 
 
 async def views(
     *, session: AsyncSession, experiments: Sequence[Experiment], with_goals: bool = False
 ) -> list[ExperimentView]:
-    """The experiments with their linked ids, fetched in two queries whatever their number."""
+    """The experiments with their linked ids and site codes, fetched in three queries whatever their number."""
     ids = [e.id for e in experiments]
     variation_ids = await variation_ids_of(session=session, experiment_ids=ids)
     goal_ids = await goal_ids_of(session=session, experiment_ids=ids) if with_goals else {}
+    site_ids = {e.site_id for e in experiments}
+    codes: dict[int, str] = {}
+    if site_ids:
+        rows = await session.execute(select(Site.id, Site.code).where(Site.id.in_(site_ids)))
+        codes = {site_id: site_code for site_id, site_code in rows}
     return [
-        ExperimentView(experiment=e, variations=variation_ids[e.id], goals=goal_ids[e.id] if with_goals else None)
+        ExperimentView(
+            experiment=e,
+            variations=variation_ids[e.id],
+            goals=goal_ids[e.id] if with_goals else None,
+            site_code=codes[e.site_id],
+        )
         for e in experiments
     ]
