@@ -1,0 +1,43 @@
+"""Kameleoon client families replayed against one real Versicolor process per test session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.factories import Factory, TestAccount
+from tests.server import Server, serve
+
+
+@pytest.fixture(scope="session")
+def versicolor(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `versicolor serve` on the test database: the clients reach it over HTTP only."""
+    log_dir: Path = tmp_path_factory.mktemp("compat-server")
+    # A loaded machine starts a server slowly: be generous.
+    with serve(["--database-url", database_url], log_dir=log_dir, ready_timeout=240) as server:
+        yield server
+
+
+@pytest.fixture
+async def kameleoon(versicolor: Server, factory: Factory) -> AsyncIterator[tuple[httpx.AsyncClient, TestAccount]]:
+    """An HTTP client at the server's base URL (what the scripts call api.kameleoon.com), and a fresh account."""
+    account = await factory.account()
+    async with httpx.AsyncClient(base_url=versicolor.base_url, timeout=60) as http:
+        yield http, account
+
+
+async def bearer(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
+    """The client credentials flow, as every one of these scripts starts: form-encoded, token from the body."""
+    answer = await http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": account.admin.client_id,
+            "client_secret": account.admin.client_secret,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
