@@ -41,3 +41,9 @@ async def bearer(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.fixture
+async def factory_other(factory: Factory) -> TestAccount:
+    """Another account, whose objects the first must not reach."""
+    return await factory.account()
