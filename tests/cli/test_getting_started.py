@@ -1,6 +1,6 @@
 """docs/getting-started.md works as written: its shell blocks, pasted in order into one bash against a real
 server (with the `export` lines that server printed), end with a winner, and its page runs the experiment in
-Chromium.
+Chromium and its dashboard names the winner.
 
 A block after `<!-- guide-test: skip ... -->` is not run: it is the server's own terminal, or a placeholder
 the reader fills in. The guide's page port, 8081, becomes a free one, so that runs do not collide.
@@ -16,7 +16,7 @@ import re
 import signal
 from pathlib import Path
 
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from tests.server import free_port, serve
 
@@ -95,6 +95,17 @@ async def test_the_guide_walks_from_a_fresh_server_to_a_winner(tmp_path: Path, p
                 assert button == "Buy now, free delivery"
             else:
                 assert await shown.json_value() == "0" and button == "Buy"
+
+            password = re.search(r"password (\S+)", server.output())
+            assert password, server.output()
+            await page.goto(f"{server.base_url}/app/")
+            await page.get_by_label("Email").fill("admin@example.com")
+            await page.get_by_label("Password").fill(password[1])
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.locator("main")).to_contain_text("Buy button")
+            await page.get_by_role("link", name="Buy button").click()
+            # the page reloads itself until its report is computed
+            await expect(page.locator("main")).to_contain_text("Winner: Green,", timeout=60_000)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(bash.pid, signal.SIGTERM)
