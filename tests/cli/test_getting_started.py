@@ -47,7 +47,8 @@ async def test_the_guide_walks_from_a_fresh_server_to_a_winner(tmp_path: Path, p
     workdir.mkdir()
     (workdir / ".venv").symlink_to(ROOT / ".venv")  # `. .venv/bin/activate` at the top of the clone
     page_port = str(free_port())
-    with serve(["--database-url", f"sqlite:///{tmp_path}/versicolor.db"], log_dir=tmp_path) as server:
+    database = f"sqlite:///{tmp_path}/versicolor.db"
+    with serve(["--database-url", database], log_dir=tmp_path, ready_timeout=180) as server:  # a loaded machine
         exports = [line for line in server.output().splitlines() if line.startswith("export ")]
         assert len(exports) == 3, server.output()
         script = "\n".join(
@@ -75,7 +76,7 @@ async def test_the_guide_walks_from_a_fresh_server_to_a_winner(tmp_path: Path, p
             start_new_session=True,  # one process group with the page server, ended below
         )
         try:
-            output = await asyncio.wait_for(_read_until_done(bash), timeout=240)
+            output = await asyncio.wait_for(_read_until_done(bash), timeout=300)
             assert DONE in output, f"the guide stopped (exit {bash.returncode}):\n{output}"
             experiment_id, variation_id = output.split(DONE)[1].split()[:2]
 
