@@ -59,3 +59,42 @@ def test_the_worst_case_of_a_backtracking_engine_is_answered_at_once() -> None:
     pattern = patterns.compile_pattern("^(a+)+$")
     assert pattern.search("a" * 100_000 + "!") is False
     assert pattern.search("a" * 100_000) is True
+
+
+@pytest.mark.parametrize(
+    ("source", "tree"),
+    [
+        ("abc", ["seq", 97, 98, 99]),
+        ("a", 97),
+        (".", ["not", 10, 10]),
+        ("[^a-c\\d_]", ["not", 97, 99, 48, 57, 95, 95]),
+        ("\\W", ["not", 48, 57, 65, 90, 95, 95, 97, 122]),
+        ("\\s", ["set", 9, 10, 12, 13, 32, 32]),
+        ("\\Ab\\z", ["seq", "^", 98, "$"]),
+        ("\\bx\\B", ["seq", "b", 120, "B"]),
+        ("\\x41\\t\\.", ["seq", 65, 9, 46]),
+        ("(?:a|)b*?", ["seq", ["alt", 97, ["seq"]], ["rep", 0, None, 98]]),
+        ("(?P<n>a){2,5}", ["rep", 2, 5, 97]),
+        ("a{000001}", ["rep", 1, 1, 97]),
+        ("😀", 0x1F600),
+    ],
+)
+def test_the_page_gets_the_pattern_as_the_server_parsed_it(source: str, tree: object) -> None:
+    assert patterns.parsed(source) == {"ignoreCase": False, "tree": tree}
+
+
+def test_a_leading_flag_is_told_apart_from_the_tree() -> None:
+    assert patterns.parsed("(?i)a") == {"ignoreCase": True, "tree": 97}
+
+
+@pytest.mark.parametrize(
+    ("source", "counted"),
+    [("abc", 3), ("(abc){1000}", 3000), ("a|b|c", 7), ("a*", 3), ("a+", 4), ("a{1,3}", 5), ("x(ab)?", 4)],
+)
+def test_steps_count_the_program_as_docs_patterns_md_says(source: str, counted: int) -> None:
+    assert patterns.steps(patterns.parsed(source)["tree"]) == counted
+
+
+def test_a_pattern_the_page_cannot_hold_has_no_parsed_form() -> None:
+    with pytest.raises(patterns.PatternError, match="20000"):
+        patterns.parsed("(a{1000}){100}")

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from tests.factories import Factory
 from tests.tracking.fixtures import HOST, ORIGIN, Shop, created, shop
-from versicolor.tracking.config import ConfigurationCache
+from versicolor.tracking.config import ConfigurationCache, parsed_patterns
 
 PAGE = {"Origin": ORIGIN}
 
@@ -43,6 +43,7 @@ async def test_the_configuration_holds_what_a_page_runs(client: httpx.AsyncClien
     assert [g["id"] for g in config["goals"]] == [live.goal_id, live.other_goal_id]
     assert config["goals"][0]["type"] == "CUSTOM"
     assert config["segments"] == []
+    assert config["patterns"] == {}
 
 
 async def test_only_active_experiments_are_in_it(client: httpx.AsyncClient, live: Shop, app: FastAPI) -> None:
@@ -75,6 +76,50 @@ async def test_targeting_segments_come_with_their_conditions(client: httpx.Async
         "targetingType": "NEW_VISITORS",
         "include": True,
         "visitorType": "NEW",
+    }
+
+
+async def test_every_regular_expression_comes_parsed_for_the_page(
+    client: httpx.AsyncClient, factory: Factory, app: FastAPI
+) -> None:
+    url = {"targetingType": "PAGE_URL", "include": True, "matchType": "REGULAR_EXPRESSION", "url": "(?i)^/cart/\\d+"}
+    cookie = {
+        "targetingType": "COOKIE",
+        "include": True,
+        "name": "ab|cd",
+        "nameMatchType": "REGULAR_EXPRESSION",
+        "value": "x",
+        "valueMatchType": "CONTAINS",
+    }
+    conditions = {"firstLevel": [{"conditions": [url, cookie], "orOperators": [True]}]}
+    made = await shop(client, factory, segment=conditions)
+    goal = await created(
+        client,
+        made.account,
+        "/goals",
+        {
+            "name": "Thanks",
+            "siteId": made.site_id,
+            "type": "URL",
+            "params": {"matchType": "REGULAR_EXPRESSION", "matchString": "thanks$"},
+        },
+    )
+    changed = await client.patch(
+        f"/experiments/{made.experiment_id}",
+        json={"goals": [made.goal_id, goal["id"]]},
+        headers=made.account.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    expire(app, made)
+    config = (await client.get(made.config_path, headers=PAGE)).json()
+    # The page parses no pattern: each comes as the server parsed it (docs/patterns.md), the contains match not.
+    assert config["patterns"] == {
+        "(?i)^/cart/\\d+": {
+            "ignoreCase": True,
+            "tree": ["seq", "^", 47, 99, 97, 114, 116, 47, ["rep", 1, None, ["set", 48, 57]]],
+        },
+        "ab|cd": {"ignoreCase": False, "tree": ["alt", ["seq", 97, 98], ["seq", 99, 100]]},
+        "thanks$": {"ignoreCase": False, "tree": ["seq", 116, 104, 97, 110, 107, 115, "$"]},
     }
 
 
@@ -218,3 +263,13 @@ async def test_a_change_reaches_pages_once_the_processes_copy_expires(
         assert after.status_code == 200 and after.json()["experiments"] == []
     finally:
         app.state.page_configurations = kept
+
+
+def test_a_pattern_or_tree_stored_before_todays_rules_is_left_unparsed_not_fatal() -> None:
+    old_tree = {"firstLevel": [{"conditions": [{"targetingType": "PAGE_URL", "matchType": "REGULAR_EXPRESSION"}]}]}
+    goals = [
+        {"matchType": "REGULAR_EXPRESSION", "matchString": "(?=a)"},
+        {"matchType": "REGULAR_EXPRESSION", "matchString": "b+"},
+        {"matchType": "CONTAINS", "matchString": "c"},
+    ]
+    assert parsed_patterns([old_tree], goals) == {"b+": {"ignoreCase": False, "tree": ["rep", 1, None, 98]}}

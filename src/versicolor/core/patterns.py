@@ -8,14 +8,17 @@ the syntax is the part of RE2's that both can run alike, and nothing more: docs/
 `check` accepts exactly that list (it parses the pattern itself, then RE2 compiles it). A pattern outside it is
 refused when it is saved, with the position and what to write instead; it never reaches either matcher.
 
-The size rule is the page engine's: a pattern, its repeats counted out, is a program of at most MAX_PROGRAM
-instructions (`_Parser` counts them the way engine/js/regex.js emits them).
+The page does not parse patterns: `parsed` gives the tree the server's own parser made (the page
+configuration carries one for each pattern it holds), and the page turns it into a program for its automaton.
+So one parser decides, for both matchers, what a pattern means. The size rule is the page's: a pattern, its
+repeats counted out, is a program of at most MAX_PROGRAM instructions (`steps` counts them the way
+engine/js/regex.js emits them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import re2
 
@@ -25,10 +28,13 @@ MAX_NESTING = 100
 MAX_PROGRAM = 20_000
 CASE_INSENSITIVE = "(?i)"
 
-_META = frozenset("\\.+*?()|[]{}^$")
 _ESCAPED_CONTROLS = {"t": 9, "n": 10, "r": 13, "f": 12, "v": 11}
-_CLASS_ESCAPES = frozenset("dws")
-_ASSERTION_ESCAPES = frozenset("AzbB")
+_DIGIT = (48, 57)
+_WORD = (48, 57, 65, 90, 95, 95, 97, 122)
+_SPACE = (9, 10, 12, 13, 32, 32)  # \t \n \f \r and the space: RE2's \s leaves out \v
+_CLASS_ESCAPES = {"d": _DIGIT, "w": _WORD, "s": _SPACE}
+# There is no multi-line mode: \A and \z are ^ and $.
+_ASSERTION_ESCAPES = {"A": "^", "z": "$", "b": "b", "B": "B"}
 _NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _NAME_CHARS = _NAME_START | frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -36,6 +42,15 @@ _DIGITS = frozenset("0123456789")
 
 _OPTIONS = re2.Options()
 _OPTIONS.max_mem = 64 << 20  # room for the largest program MAX_PROGRAM allows (RE2's default is 8 MiB)
+
+
+# A pattern's tree, as the page engine receives it (JSON):
+#   a number        that character (a code point)
+#   "^" "$" "b" "B" the start, the end of the text; a word boundary, not a word boundary
+#   ["set", lo, hi, ...] / ["not", lo, hi, ...]    a character within one of the ranges / within none
+#   ["seq", x, y, ...] x then y...;  ["alt", x, y, ...] x or y or...
+#   ["rep", n, m, x]  n to m of x (m null: no upper bound)
+Node: TypeAlias = int | str | list[Any]
 
 
 class PatternError(ValueError):
@@ -65,11 +80,35 @@ def problem(source: str) -> str | None:
 
 def check(source: str) -> None:
     """Raise PatternError unless `source` is within the accepted syntax and size."""
+    parsed(source)
+
+
+def parsed(source: str) -> dict[str, Any]:
+    """`source` checked and parsed into the form the page engine runs (JSON-ready); raises PatternError."""
     if not source:
         raise PatternError("must not be empty")
     if len(source) > MAX_LENGTH:
         raise PatternError(f"must be at most {MAX_LENGTH} characters")
-    _Parser(source).parse()
+    return {"ignoreCase": source.startswith(CASE_INSENSITIVE), "tree": _Parser(source).parse()}
+
+
+def steps(tree: Node) -> int:
+    """The instructions of the page engine's program for `tree`, without the final match."""
+    if not isinstance(tree, list):
+        return 1
+    kind, *parts = tree
+    if kind in ("set", "not"):
+        return 1
+    if kind == "seq":
+        return sum(steps(part) for part in parts)
+    if kind == "alt":
+        return sum(steps(part) for part in parts) + 2 * (len(parts) - 1)  # a split and a jump per option but one
+    low: int = parts[0]
+    high: int | None = parts[1]
+    size = steps(parts[2])
+    if high is None:
+        return low * size + size + 2  # n copies, then a split, one more copy and a jump back
+    return low * size + (high - low) * (size + 1)  # n copies, then m - n optional ones, a split before each
 
 
 def compile_pattern(source: str) -> Pattern:
@@ -83,7 +122,7 @@ def compile_pattern(source: str) -> Pattern:
 
 
 class _Parser:
-    """A recursive descent over the accepted syntax, counting the program the page engine would emit."""
+    """A recursive descent over the accepted syntax, building the tree the page engine runs (see `parsed`)."""
 
     def __init__(self, source: str) -> None:
         self.text = source
@@ -99,46 +138,45 @@ class _Parser:
         index = self.at + ahead
         return self.text[index] if index < len(self.text) else None
 
-    def parse(self) -> int:
-        size = self.alternation() + 1  # the final "match" instruction
+    def parse(self) -> Node:
+        tree = self.alternation()
         if self.peek() is not None:
             raise self.fail("a ) has no (")
+        size = steps(tree) + 1  # the final "match" instruction
         if size > MAX_PROGRAM:
             raise PatternError(
                 f"is too large: its repeats counted out make {size} steps, at most {MAX_PROGRAM}; "
                 "repeat smaller parts or use * and + instead of large counts"
             )
-        return size
+        return tree
 
-    def alternation(self) -> int:
-        sizes = [self.sequence()]
+    def alternation(self) -> Node:
+        options = [self.sequence()]
         while self.peek() == "|":
             self.at += 1
-            sizes.append(self.sequence())
-        return sum(sizes) + 2 * (len(sizes) - 1)  # a split and a jump for each option but the last
+            options.append(self.sequence())
+        return options[0] if len(options) == 1 else ["alt", *options]
 
-    def sequence(self) -> int:
-        size = 0
+    def sequence(self) -> Node:
+        items: list[Node] = []
         while self.peek() not in (None, "|", ")"):
-            size += self.repeat()
-        return size
+            items.append(self.repeat())
+        return items[0] if len(items) == 1 else ["seq", *items]
 
-    def repeat(self) -> int:
+    def repeat(self) -> Node:
         start = self.at
-        size, assertion = self.atom()
+        node = self.atom()
         bounds = self.quantifier()
         if bounds is None:
-            return size
-        if assertion:
+            return node
+        if isinstance(node, str):
             raise self.fail("an anchor or \\b cannot be repeated", start)
         if self.peek() == "?":
             self.at += 1  # lazy: the same answer, since a search only asks whether there is a match
         if self.peek() in ("*", "+", "?") or (self.peek() == "{" and self.counted_repeat_follows()):
             raise self.fail("a repeat cannot be repeated; put the first in a group: (a*)*")
         low, high = bounds
-        if high is None:
-            return low * size + size + 2
-        return low * size + (high - low) * (size + 1)
+        return ["rep", low, high, node]
 
     def quantifier(self) -> tuple[int, int | None] | None:
         char = self.peek()
@@ -177,31 +215,35 @@ class _Parser:
         start = self.at
         while self.peek() in _DIGITS:
             self.at += 1
-        return int(self.text[start : self.at][:5])  # past 5 digits it is over MAX_REPEAT anyway
+        digits = self.text[start : self.at].lstrip("0")
+        return int(digits or "0") if len(digits) <= 5 else MAX_REPEAT + 1  # past 5 digits: over MAX_REPEAT anyway
 
-    def atom(self) -> tuple[int, bool]:
-        """The size of the next atom, and whether it is an assertion (which takes no character)."""
+    def atom(self) -> Node:
+        """The next atom: a character, a class, a group, or an assertion (a string, which takes no character)."""
         char = self.peek()
         if char == "(":
-            return self.group(), False
+            return self.group()
         if char == "[":
-            self.character_class()
-            return 1, False
+            return self.character_class()
         if char == "\\":
             return self.escape()
         if char in ("^", "$"):
             self.at += 1
-            return 1, True
+            return char
+        if char == ".":
+            self.at += 1
+            return ["not", 10, 10]
         if char in ("*", "+", "?"):
             raise self.fail(f"nothing to repeat before {char}; write \\{char} for the character")
         if char == "{":
             raise self.fail("nothing to repeat before {; write \\{ for the character")
         if char in ("}", "]"):
             raise self.fail(f"write \\{char} for the character {char}")
+        assert char is not None
         self.at += 1
-        return 1, False
+        return ord(char)
 
-    def group(self) -> int:
+    def group(self) -> Node:
         opened = self.at
         self.at += 1
         if self.peek() == "?":
@@ -218,12 +260,12 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise self.fail(f"groups nest at most {MAX_NESTING} deep")
-        size = self.alternation()
+        inner = self.alternation()
         self.depth -= 1
         if self.peek() != ")":
             raise self.fail("a ( is never closed", opened)
         self.at += 1
-        return size
+        return inner
 
     def group_name(self) -> None:
         start = self.at
@@ -237,46 +279,47 @@ class _Parser:
         self.names.add(name)
         self.at += 1
 
-    def escape(self) -> tuple[int, bool]:
+    def escape(self) -> Node:
         """`\\` and what follows, outside a class."""
         letter = self.peek(1)
         if letter is not None and letter in _ASSERTION_ESCAPES:
             self.at += 2
-            return 1, True
-        self.escaped_character(in_class=False)
-        return 1, False
+            return _ASSERTION_ESCAPES[letter]
+        return self.escaped_character(in_class=False)
 
-    def escaped_character(self, *, in_class: bool) -> bool:
-        """Consume `\\x`; whether it stands for one character (not a class such as \\d)."""
+    def escaped_character(self, *, in_class: bool) -> int | list[Any]:
+        """Consume `\\x`: the code point it stands for, or the class it names (\\d, \\W...)."""
         start = self.at
         letter = self.peek(1)
         if letter is None:
             raise self.fail("a pattern cannot end with a lone \\")
         self.at += 2
         if letter in _CLASS_ESCAPES:
-            return False
+            return ["set", *_CLASS_ESCAPES[letter]]
         if letter.lower() in _CLASS_ESCAPES:
             if in_class:
                 raise self.fail(f"\\{letter} is not accepted inside [...]; use [^...]", start)
-            return False
+            return ["not", *_CLASS_ESCAPES[letter.lower()]]
         if letter in _ESCAPED_CONTROLS:
-            return True
+            return _ESCAPED_CONTROLS[letter]
         if letter == "x":
             digits = self.text[self.at : self.at + 2]
             if len(digits) != 2 or not set(digits) <= _HEX:
                 raise self.fail("\\x needs two hexadecimal digits, as in \\x41", start)
             self.at += 2
-            return True
+            return int(digits, 16)
         if letter.isascii() and not letter.isalnum() and letter.isprintable() and letter != " ":
-            return True  # an escaped punctuation character stands for itself
+            return ord(letter)  # an escaped punctuation character stands for itself
         raise self.fail(f"\\{letter} is not accepted", start)
 
-    def character_class(self) -> None:
+    def character_class(self) -> Node:
         opened = self.at
         self.at += 1
-        if self.peek() == "^":
+        negated = self.peek() == "^"
+        if negated:
             self.at += 1
         first = self.at
+        ranges: list[int] = []
         while self.peek() != "]":
             char = self.peek()
             if char is None:
@@ -286,36 +329,29 @@ class _Parser:
                 dash = self.at
                 self.at += 1
                 high = self.class_character(first)
-                if low is None or high is None:
+                if not isinstance(low, int) or not isinstance(high, int):
                     raise self.fail("a range in [...] goes from one character to another", dash)
                 if high < low:
                     raise self.fail("a range in [...] goes backwards", dash)
+                ranges += [low, high]
+            elif isinstance(low, int):
+                ranges += [low, low]
+            else:
+                ranges += low[1:]  # \\d, \\w or \\s: its ranges
         if self.at == first:
             raise self.fail("a [...] needs at least one character; write \\] for the character ]", opened)
         self.at += 1
+        return ["not" if negated else "set", *ranges]
 
-    def class_character(self, first: int) -> int | None:
-        """Consume one item of a class; its code point, or None for a class such as \\d."""
+    def class_character(self, first: int) -> int | list[Any]:
+        """Consume one item of a class: its code point, or the class it names (\\d)."""
         char = self.peek()
         assert char is not None
         if char == "\\":
-            start = self.at
-            single = self.escaped_character(in_class=True)
-            if not single:
-                return None
-            return _escaped_code(self.text[start : self.at])
+            return self.escaped_character(in_class=True)
         if char == "[":
             raise self.fail("write \\[ for the character [ inside [...] (POSIX classes are not accepted)")
         if char == "-" and self.at != first and self.peek(1) != "]":
             raise self.fail("write \\- for the character - inside [...], unless it comes first or last")
         self.at += 1
         return ord(char)
-
-
-def _escaped_code(escape: str) -> int:
-    letter = escape[1]
-    if letter in _ESCAPED_CONTROLS:
-        return _ESCAPED_CONTROLS[letter]
-    if letter == "x":
-        return int(escape[2:4], 16)
-    return ord(letter)

@@ -2,7 +2,8 @@
 
 It holds the site's tracking script, its ACTIVE experiments (where they run, their global script, deviations,
 variations with their code, goals, targeting segment), the goals those experiments measure and the segments
-they target, and how to assign a visitor. The body is
+they target, how to assign a visitor, and every regular expression of those goals and segments parsed
+(core.patterns.parsed): the page runs them without parsing. The body is
 canonical JSON (sorted keys, no spaces), so the same content always gives the same bytes and the same ETag.
 """
 
@@ -11,17 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from versicolor.core import patterns
+from versicolor.core.errors import Invalid
 from versicolor.core.experiments import deviations as split
 from versicolor.core.experiments import experiments as experiment_service
 from versicolor.core.experiments.lifecycle import Status
 from versicolor.core.segments.service import conditions_of
+from versicolor.core.segments.tree import parse
 from versicolor.db.models import Experiment, Goal, Segment, Site, Variation
 from versicolor.tracking import sites
 from versicolor.tracking.assignment import ORIGIN_KEY, SEED
@@ -135,7 +139,33 @@ async def content_of(*, session: AsyncSession, site: SiteRef) -> dict[str, Any]:
         "experiments": [_experiment(e, variations.get(e.id, []), goal_ids.get(e.id, [])) for e in experiments],
         "goals": [_goal(g) for g in goals],
         "segments": [{"id": s.id, "name": s.name, "conditionsData": conditions_of(s)} for s in segments],
+        "patterns": parsed_patterns(
+            [conditions_of(s) for s in segments],
+            [g.params for g in goals if g.type == "URL" and g.params],
+        ),
     }
+
+
+def parsed_patterns(
+    conditions: Iterable[Mapping[str, Any]], url_goal_params: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Every regular expression of these segment trees and URL goals, by its source, as the page engine runs it."""
+    sources: set[str] = set()
+    for tree in conditions:
+        try:
+            sources |= parse(tree).regular_expressions()
+        except Invalid:
+            continue  # stored before today's rules: its patterns stay unparsed, so the page reports and skips them
+    for params in url_goal_params:
+        if params.get("matchType") == "REGULAR_EXPRESSION" and isinstance(params.get("matchString"), str):
+            sources.add(params["matchString"])
+    found: dict[str, Any] = {}
+    for source in sorted(sources):
+        try:
+            found[source] = patterns.parsed(source)
+        except patterns.PatternError:
+            continue  # likewise: without its parsed form the page treats the pattern as not matching
+    return found
 
 
 def _experiment(experiment: Experiment, variations: list[Variation], goal_ids: list[int]) -> dict[str, Any]:

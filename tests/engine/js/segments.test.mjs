@@ -1,10 +1,12 @@
-// The engine's segment evaluator gives every case of tests/vectors/segments.json the answer the page must give.
+// The engine's segment evaluator gives every case of tests/vectors/segments.json the answer the page must give,
+// with the parsed patterns the server's configuration would carry for those trees.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { engineParts, vectors } from "./load.mjs";
+import { engineParts, parsedByServer, vectors } from "./load.mjs";
 
-const { segMatches } = engineParts();
+const { reLearn, segMatches } = engineParts();
 const shared = vectors("segments.json");
+reLearn(parsedByServer({ segments: shared.cases.map((c) => c.conditionsData) }).patterns);
 
 // The context as the engine holds it: the visitor's clock as a weekday (0: Monday) and minute of the day,
 // the moment in milliseconds, and JS_CODE run as a function body (the page runs it as an inline script).

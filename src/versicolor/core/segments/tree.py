@@ -12,12 +12,13 @@ neighbours, `orOperators` on every group. That form is what is stored, answered 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from versicolor.core.errors import Detail, Invalid
 from versicolor.core.segments import reading
 from versicolor.core.segments.conditions import Condition, CustomDatum, JsCode
+from versicolor.core.segments.matching import MatchType, TextMatch
 
 # Bounds that keep one segment cheap to store and to evaluate for every page view.
 MAX_GROUPS = 50
@@ -73,6 +74,16 @@ class Conditions:
             for c, condition in enumerate(group.conditions)
             if isinstance(condition, CustomDatum)
         ]
+
+    def regular_expressions(self) -> frozenset[str]:
+        """The patterns of every REGULAR_EXPRESSION match in the tree."""
+        return frozenset(
+            match.pattern
+            for group in self.groups
+            for condition in group.conditions
+            for match in (getattr(condition, f.name) for f in fields(condition))
+            if isinstance(match, TextMatch) and match.match_type is MatchType.REGULAR_EXPRESSION
+        )
 
     def page_only(self) -> bool:
         """Whether some condition can be evaluated in the page only (JS_CODE)."""

@@ -589,6 +589,7 @@ function engine(SETTINGS) {
           // Late: the snippet's timeout showed the page before the variations could be applied.
           const late = !!hider && !hider.isConnected && !revealed;
           config = answer;
+          reLearn(config.patterns);
           preview = previewAnswer;
           authorised = true;
           if (preview) log("preview of experiment", preview.experiment.id, "variation", preview.variationId, "(nothing is tracked)");

@@ -12,7 +12,7 @@ function segPattern(matchType, pattern) {
     if (matchType === "CONTAINS") test = (text) => text.includes(pattern);
     else if (matchType === "CORRESPONDS_EXACTLY") test = (text) => text === pattern;
     else if (matchType === "REGULAR_EXPRESSION") {
-      const compiled = reCompile(pattern);
+      const compiled = reProgram(pattern);
       test = (text) => reSearch(compiled, text);
     } else throw new Error("unknown match type " + matchType);
     SEG_PATTERNS.set(key, test);
