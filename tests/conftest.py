@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -37,14 +38,29 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database for this test run, removed afterwards."""
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'versicolor.db'}"
-        return
-    if BACKEND != "postgresql":
+    if BACKEND not in ("sqlite", "postgresql"):
         pytest.exit(f"VERSICOLOR_TEST_BACKEND must be sqlite or postgresql, not {BACKEND!r}", returncode=2)
-    problem = services.postgresql_problem()
-    if problem:
+    if BACKEND == "postgresql" and (problem := services.postgresql_problem()):
         pytest.exit(problem, returncode=2)
+    with _new_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def own_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's alone, on the backend under test, removed afterwards.
+
+    For tests about what happens while no process uses the database: the session's long-lived servers (the
+    engine's, the client's, the dashboard's) run on `database_url`, each with its experiment scheduler."""
+    with _new_database(tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def _new_database(folder: Path) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{folder / 'versicolor.db'}"
+        return
     name = f"versicolor_test_{uuid.uuid4().hex[:12]}"
     admin_url = services.PG_URL
     _pg_admin(admin_url, f'CREATE DATABASE "{name}"')

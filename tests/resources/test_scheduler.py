@@ -15,6 +15,7 @@ import pytest
 from tests.factories import Factory
 from tests.resources import experiment_fixtures as make
 from tests.server import serve
+from versicolor.app import create_app
 from versicolor.core.experiments import scheduler
 from versicolor.core.experiments.scheduler import Scheduler
 from versicolor.runtime import Runtime
@@ -46,10 +47,17 @@ async def scheduled(
 ) -> dict[str, Any]:
     """A launchable experiment, SCHEDULED through the API."""
     ready = await make.ready(client, account)
+    return await schedule(client, account, ready.id, start, end)
+
+
+async def schedule(
+    client: httpx.AsyncClient, account: TestAccount, experiment_id: int, start: datetime, end: datetime | None = None
+) -> dict[str, Any]:
+    """The experiment SCHEDULED through the API, as the API answers it."""
     params = {"action": "SCHEDULE", "dateStart": stamp(start)}
     if end is not None:
         params["dateEnd"] = stamp(end)
-    answer = await client.patch(f"/experiments/{ready.id}", params=params, headers=account.headers)
+    answer = await client.patch(f"/experiments/{experiment_id}", params=params, headers=account.headers)
     assert answer.status_code == 200, answer.text
     experiment: dict[str, Any] = answer.json()
     return experiment
@@ -221,8 +229,9 @@ async def test_the_background_task_ticks_and_stops_cleanly(
     client: httpx.AsyncClient, factory: Factory, runtime: Runtime
 ) -> None:
     account = await factory.account()
-    start = datetime.now(UTC) + timedelta(seconds=1)
-    experiment = await scheduled(client, account, start, start + timedelta(seconds=1))
+    ready = await make.ready(client, account)
+    start = datetime.now(UTC) + timedelta(seconds=2)  # after making it: the API refuses a start in the past
+    experiment = await schedule(client, account, ready.id, start, start + timedelta(seconds=1))
     async with scheduler.running(runtime.sessions, interval=0.2):
         deadline = time.monotonic() + 15
         while (await status_of(client, account, experiment["id"]))["status"] != "STOPPED":
@@ -234,28 +243,42 @@ async def test_the_background_task_ticks_and_stops_cleanly(
 
 
 @pytest.mark.server
-async def test_a_served_app_runs_the_schedule_across_a_restart(
-    client: httpx.AsyncClient, factory: Factory, database_url: str, tmp_path: Path
-) -> None:
-    account = await factory.account()
-    with serve(["--database-url", database_url], log_dir=tmp_path) as server:
-        async with httpx.AsyncClient(base_url=server.base_url, headers=account.headers) as http:
-            now = datetime.now(UTC)
-            first = await scheduled(http, account, now + timedelta(seconds=2), now + timedelta(seconds=4))
-            deadline = time.monotonic() + 20
-            while (current := await status_of(client, account, first["id"]))["status"] != "STOPPED":
-                assert time.monotonic() < deadline, f"still {current['status']}:\n{server.output()}"
-                await asyncio.sleep(0.5)
-            assert parse(current["dateStarted"]) >= parse(first["dateScheduledStart"])
-            assert parse(current["dateEnded"]) >= parse(first["dateScheduledEnd"])
-            # Due while no server runs: the next server to start makes it ACTIVE.
-            second = await scheduled(http, account, datetime.now(UTC) + timedelta(seconds=4))
-    assert (await status_of(client, account, second["id"]))["status"] == "SCHEDULED"
-    past_due = parse(second["dateScheduledStart"]) + timedelta(seconds=1)
-    await asyncio.sleep(max(0.0, (past_due - datetime.now(UTC)).total_seconds()))
-    assert (await status_of(client, account, second["id"]))["status"] == "SCHEDULED", "nothing ran it while down"
-    with serve(["--database-url", database_url], log_dir=tmp_path) as server:
-        deadline = time.monotonic() + 20
-        while (await status_of(client, account, second["id"]))["status"] != "ACTIVE":
-            assert time.monotonic() < deadline, server.output()
-            await asyncio.sleep(0.5)
+async def test_a_served_app_runs_the_schedule_across_a_restart(own_database_url: str, tmp_path: Path) -> None:
+    # A database of its own: the session's long-lived servers tick their schedulers on the shared one, and would
+    # run the experiment "while no server runs".
+    own = await Runtime.start(Settings(database_url=own_database_url))
+    transport = httpx.ASGITransport(app=create_app(runtime=own), client=("127.0.0.1", 50000))
+    try:
+        # In this process: the app without its lifespan, so without a scheduler.
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            account = await Factory(own, client).account()
+            with serve(["--database-url", own_database_url], log_dir=tmp_path) as server:
+                async with httpx.AsyncClient(base_url=server.base_url, headers=account.headers, timeout=30) as http:
+                    ready = await make.ready(http, account)
+                    # Dates a few seconds ahead of the request that sets them (the API refuses a past start).
+                    now = datetime.now(UTC)
+                    first = await schedule(
+                        http, account, ready.id, now + timedelta(seconds=3), now + timedelta(seconds=5)
+                    )
+                    deadline = time.monotonic() + 60
+                    while (current := await status_of(client, account, first["id"]))["status"] != "STOPPED":
+                        assert time.monotonic() < deadline, f"still {current['status']}:\n{server.output()}"
+                        await asyncio.sleep(0.5)
+                    assert parse(current["dateStarted"]) >= parse(first["dateScheduledStart"])
+                    assert parse(current["dateEnded"]) >= parse(first["dateScheduledEnd"])
+            # Due while no server runs (scheduled once the server has exited, so that its last ticks cannot reach
+            # it): the next server to start makes it ACTIVE.
+            waiting = await make.ready(client, account)
+            second = await schedule(client, account, waiting.id, datetime.now(UTC) + timedelta(seconds=2))
+            past_due = parse(second["dateScheduledStart"]) + timedelta(seconds=1)
+            await asyncio.sleep(max(0.0, (past_due - datetime.now(UTC)).total_seconds()))
+            assert (await status_of(client, account, second["id"]))["status"] == "SCHEDULED", (
+                "nothing ran it while down"
+            )
+            with serve(["--database-url", own_database_url], log_dir=tmp_path) as server:
+                deadline = time.monotonic() + 60
+                while (await status_of(client, account, second["id"]))["status"] != "ACTIVE":
+                    assert time.monotonic() < deadline, server.output()
+                    await asyncio.sleep(0.5)
+    finally:
+        await own.close()
