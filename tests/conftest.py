@@ -1,7 +1,8 @@
 """Fixtures every test shares: a real database per run, the app, and accounts made through the services.
 
 The backend comes from VERSICOLOR_TEST_BACKEND (`sqlite` or `postgresql`); scripts/test runs the suite once
-for each. Every test makes its own account, so tests never see each other's data.
+for each (tests/legs.py: what the second leg leaves out). Every test makes its own account, so tests never see
+each other's data.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from versicolor.app import create_app
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
-pytest_plugins = ["tests.browsing"]
+pytest_plugins = ["tests.browsing", "tests.legs"]
 
 BACKEND = os.environ.get("VERSICOLOR_TEST_BACKEND", "sqlite")
 IN_CI = os.environ.get("CI") == "true"

@@ -8,7 +8,6 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from tests.conftest import BACKEND
 from versicolor.db import migrate
 from versicolor.db.engine import create_engine
 from versicolor.runtime import Runtime
@@ -51,7 +50,7 @@ async def test_database_from_newer_code_is_refused(tmp_path: pytest.TempPathFact
         await engine.dispose()
 
 
-@pytest.mark.skipif(BACKEND != "postgresql", reason="the advisory lock is PostgreSQL's; SQLite runs one writer")
+@pytest.mark.backend("postgresql", reason="the advisory lock is PostgreSQL's; SQLite runs one writer")
 async def test_concurrent_upgrades_on_a_fresh_postgresql_database_do_not_race(database_url: str) -> None:
     import uuid
 
