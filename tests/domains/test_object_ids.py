@@ -63,3 +63,20 @@ def test_parse_accepts_only_24_hex_digits(text: str, parsed: str | None) -> None
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         object_ids.new(datetime(2020, 1, 1))
+
+
+def test_a_forked_worker_never_makes_its_parent_s_ids() -> None:
+    # Workers are forked from one process: each draws its own random part, so two workers making ids in the
+    # same second (same time part) still make different ones.
+    import multiprocessing
+
+    at = datetime.now(UTC)
+    ours = [object_ids.new(at) for _ in range(1000)]
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        theirs = pool.apply(_ids_made_at, (at, 1000))
+    assert not set(ours) & set(theirs)
+    assert {i[8:18] for i in ours}.isdisjoint({i[8:18] for i in theirs})
+
+
+def _ids_made_at(at: datetime, count: int) -> list[str]:
+    return [object_ids.new(at) for _ in range(count)]

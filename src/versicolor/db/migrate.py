@@ -53,22 +53,49 @@ def _check_not_newer(connection: Connection) -> None:
         ) from exc
 
 
-def _upgrade(connection: Connection) -> None:
-    _check_not_newer(connection)
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+def _upgrade(connection: Connection, revision: str) -> None:
+    # SQLite rebuilds a table to alter it, and dropping the old copy would be a DELETE that cascades into every
+    # table referring to it: its foreign keys are off while the chain runs (a setting SQLite only changes
+    # outside a transaction), and every reference is checked before the upgrade commits.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, enabled=False)
+    try:
+        _check_not_newer(connection)
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise SchemaError(f"the upgrade would leave rows referring to rows that do not exist: {broken[:5]}")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, enabled=True)
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest revision; refuse a database migrated by newer code."""
+def _sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    # On the driver's connection: through SQLAlchemy the statement would open a transaction first.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database to `revision` (the newest by default); refuse a database migrated by newer code."""
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Session-level lock: held across Alembic's own transaction, released below.
             await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
             await connection.commit()
         try:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, revision)
             await connection.commit()
         finally:
             if connection.dialect.name == "postgresql":

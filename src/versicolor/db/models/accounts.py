@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -15,6 +15,7 @@ class Account(Base):
     """A customer of the service; everything else belongs to exactly one account."""
 
     __tablename__ = "accounts"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -29,7 +30,7 @@ class User(Base):
     __tablename__ = "users"
     # An email is unique within an account, not across accounts: whether it exists in another account is
     # none of an inviting ADMIN's business (and the same person may work for two customers).
-    __table_args__ = (UniqueConstraint("account_id", "email", name="uq_users_account_id_email"),)
+    __table_args__ = (UniqueConstraint("account_id", "email", name="uq_users_account_id_email"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -47,6 +48,7 @@ class ApiCredential(Base):
     """A user's client id and the hash of its secret ("See my API credentials")."""
 
     __tablename__ = "api_credentials"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)

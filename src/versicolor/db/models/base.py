@@ -14,6 +14,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The `__table_args__` (alone, or last in its tuple) of every table whose id the database generates: an id is
+# never handed out twice, even after the newest row is deleted, so an id a client kept can never come to name
+# another object. PostgreSQL's sequences already behave so; SQLite needs AUTOINCREMENT for it (without it, a new
+# row takes the largest id in the table plus one). tests/db/test_ids.py holds every table to it.
+IDS_NEVER_REUSED: dict[str, object] = {"sqlite_autoincrement": True}
+
 
 class Base(DeclarativeBase):
     """Base of all Versicolor tables."""

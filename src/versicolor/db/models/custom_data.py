@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -17,7 +17,7 @@ class CustomDatum(Base):
 
     __tablename__ = "custom_data"
     # The index is how pages and segments address the datum, so it names one definition per site.
-    __table_args__ = (UniqueConstraint("site_id", "index", name="uq_custom_data_site_id_index"),)
+    __table_args__ = (UniqueConstraint("site_id", "index", name="uq_custom_data_site_id_index"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

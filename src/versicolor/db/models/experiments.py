@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -21,6 +21,7 @@ class Experiment(Base):
         Index("ix_experiments_status_scheduled_start", "status", "scheduled_start"),
         Index("ix_experiments_status_scheduled_end", "status", "scheduled_end"),
         Index("uq_experiments_site_key", "site_id", "key", unique=True),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -64,7 +65,7 @@ class Variation(Base):
     """One alternative version of a page: code applied over the original, or a redirection."""
 
     __tablename__ = "variations"
-    __table_args__ = (Index("uq_variations_experiment_key", "experiment_id", "key", unique=True),)
+    __table_args__ = (Index("uq_variations_experiment_key", "experiment_id", "key", unique=True), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -99,6 +100,7 @@ class DeviationChange(Base):
     """The deviations an experiment had from `date_effective` on; the sample-ratio check reads this history."""
 
     __tablename__ = "experiment_deviation_changes"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -22,6 +22,7 @@ class Goal(Base):
         Index("ix_goals_account_status_type_created", "account_id", "status", "type", "date_created"),
         Index("ix_goals_account_created", "account_id", "date_created"),
         Index("uq_goals_site_key", "site_id", "key", unique=True),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

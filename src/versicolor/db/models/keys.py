@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -29,6 +29,7 @@ class CallbackKey(Base):
     until it expires (an overlap for the receiver to switch). Sealed at rest."""
 
     __tablename__ = "callback_keys"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

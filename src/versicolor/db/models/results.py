@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -16,6 +16,7 @@ class ResultReport(Base):
     """One requested report of an experiment, found again by its `data_code` until `date_expires`."""
 
     __tablename__ = "result_reports"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -16,7 +16,7 @@ class Segment(Base):
     """A set of visitors of a site that experiments can target."""
 
     __tablename__ = "segments"
-    __table_args__ = (Index("uq_segments_site_key", "site_id", "key", unique=True),)
+    __table_args__ = (Index("uq_segments_site_key", "site_id", "key", unique=True), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

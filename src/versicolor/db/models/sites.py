@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from versicolor.db.models.base import Base
+from versicolor.db.models.base import IDS_NEVER_REUSED, Base
 from versicolor.db.types import BigId, UtcDateTime, utcnow
 
 
@@ -16,6 +16,7 @@ class Site(Base):
     """A website or application of an account (the public service calls it a project)."""
 
     __tablename__ = "sites"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
