@@ -7,9 +7,25 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from versicolor.core import accounts
+from versicolor.core import accounts, passwords
 from versicolor.core.roles import Role
+from versicolor.db.models import User
 from versicolor.runtime import Runtime
+
+PASSWORD = "correct horse battery staple"
+_password_hash: str | None = None
+
+
+async def _give_password(user: User) -> None:
+    """Give a new user the factory's password, as one real argon2 hash of it made once per process.
+
+    argon2 takes about 0.2 s of CPU a hash, by design, and the suite makes well over a thousand users, every one
+    with the same password: hashing it for each was minutes of every run. The tests of making users with a
+    password (its rules, its hashing off the event loop) call `accounts` with one themselves."""
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = await passwords.hash_password(PASSWORD)
+    user.password_hash = _password_hash
 
 
 @dataclass
@@ -57,16 +73,16 @@ class Factory:
     async def account(self, name: str = "Test account") -> TestAccount:
         """A new account whose admin already holds an access token."""
         email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
-        password = "correct horse battery staple"
         async with self.runtime.sessions() as session, session.begin():
-            created = await accounts.create_account(session=session, name=name, email=email, password=password)
+            created = await accounts.create_account(session=session, name=name, email=email)
+            await _give_password(created.admin.user)
         admin = Member(
             user_id=created.admin.user.id,
             email=email,
             role=Role.ADMIN,
             client_id=created.admin.credentials.client_id,
             client_secret=created.admin.credentials.client_secret,
-            password=password,
+            password=PASSWORD,
         )
         admin.token = await self.token(admin)
         return TestAccount(account_id=created.account.id, account_secret=created.account_secret, admin=admin)
@@ -74,18 +90,16 @@ class Factory:
     async def member(self, account: TestAccount, role: Role) -> Member:
         """A new user of `account` with `role`, holding an access token."""
         email = f"{role.value.lower()}-{uuid.uuid4().hex[:10]}@example.com"
-        password = "correct horse battery staple"
         async with self.runtime.sessions() as session, session.begin():
-            created = await accounts.create_user(
-                session=session, account_id=account.account_id, email=email, password=password, role=role
-            )
+            created = await accounts.create_user(session=session, account_id=account.account_id, email=email, role=role)
+            await _give_password(created.user)
         member = Member(
             user_id=created.user.id,
             email=email,
             role=role,
             client_id=created.credentials.client_id,
             client_secret=created.credentials.client_secret,
-            password=password,
+            password=PASSWORD,
         )
         member.token = await self.token(member)
         account.members.append(member)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -17,10 +18,10 @@ from typing import Any
 import httpx
 
 from tests.auth.browser import authorize_url, form_of, register_app
-from tests.factories import Factory
+from tests.factories import PASSWORD, Factory
 from versicolor.auth import signin
 from versicolor.auth.throttle import FailureThrottle
-from versicolor.core import accounts
+from versicolor.core import accounts, passwords
 from versicolor.runtime import Runtime
 
 
@@ -66,10 +67,14 @@ async def test_sign_in_attempts_never_run_argon2_on_the_event_loop(
     assert on_loop == [], f"argon2 ran on the event loop: {on_loop[:5]}"
 
 
-async def test_making_a_user_with_a_password_hashes_it_off_the_event_loop(factory: Factory) -> None:
+async def test_making_a_user_with_a_password_hashes_it_off_the_event_loop(runtime: Runtime) -> None:
+    email = f"hashed-{uuid.uuid4().hex[:10]}@example.com"
     with argon2_calls_on_this_thread() as on_loop:
-        await factory.account()
+        async with runtime.sessions() as session, session.begin():
+            made = await accounts.create_account(session=session, name="Hashed", email=email, password=PASSWORD)
     assert on_loop == []
+    assert made.admin.user.password_hash is not None
+    assert await passwords.verify_password(PASSWORD, made.admin.user.password_hash)
 
 
 async def test_the_sign_in_module_signs_in_throttles_and_ends_sessions(runtime: Runtime, factory: Factory) -> None:
