@@ -4,13 +4,18 @@ A real `versicolor serve` process (one worker) on PostgreSQL and on SQLite; a si
 (two variations with code, a goal) on an enabled host. Every request carries the page's `Origin` and the
 `If-None-Match` of the current version, so each one is authorised (the host decision is cached per process)
 and answered 304. The baseline is `GET /healthz` from the same client in the same run: the cost of the HTTP
-stack alone. A full 200 answer is measured too. The client is a minimal keep-alive HTTP/1.1 loop over a few
+stack alone. A full 200 answer is measured too. SQLite is served twice: as it is, then with /metrics on
+(VERSICOLOR_METRICS_TOKEN: every request timed into the workers' shared files), beside one request's timing
+measured alone in a process of its own. The client is a minimal keep-alive HTTP/1.1 loop over a few
 connections, so that the client's own cost stays small beside the server's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,9 +67,9 @@ def rate(port: int, path: str, headers: dict[str, str], expected: int) -> float:
     return asyncio.run(_rate(port, request, expected, SECONDS))
 
 
-def measure(label: str, database_url: str, folder: Path) -> None:
+def measure(label: str, database_url: str, folder: Path, **more_env: str) -> None:
     """Serve `database_url` and print the three rates."""
-    env = {"VERSICOLOR_DATABASE_URL": database_url, "VERSICOLOR_LOG_LEVEL": "warning"}
+    env = {"VERSICOLOR_DATABASE_URL": database_url, "VERSICOLOR_LOG_LEVEL": "warning", **more_env}
     with serve(["--workers", "1"], log_dir=folder, env=env) as server:
         site = setup(server.base_url, database_url)
         port = int(server.base_url.rsplit(":", 1)[1])
@@ -89,6 +94,31 @@ def main() -> None:
         with scratch_postgresql() as pg_url:
             measure("PostgreSQL", pg_url, folder)
         measure("SQLite", f"sqlite:///{folder / 'bench.db'}", folder)
+        measure("+ /metrics", f"sqlite:///{folder / 'bench.db'}", folder, VERSICOLOR_METRICS_TOKEN="b" * 32)
+    print(f"  one request's timing alone (labels and observe, multiprocess files): {timing_cost():.1f} µs")
+
+
+def timing_cost() -> float:
+    """Microseconds the metrics middleware's bookkeeping costs a request, in a process whose values live in
+    files as a served worker's do (the variable must be set before prometheus_client is imported)."""
+    with tempfile.TemporaryDirectory() as folder:
+        code = (
+            "import time\n"
+            "from versicolor import metrics\n"
+            "n = 100_000\n"
+            "started = time.perf_counter()\n"
+            "for _ in range(n):\n"
+            "    metrics.REQUEST_SECONDS.labels('GET', '/experiments/{experiment_id}', '200').observe(0.01)\n"
+            "print((time.perf_counter() - started) / n * 1e6)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": folder},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return float(done.stdout)
 
 
 if __name__ == "__main__":

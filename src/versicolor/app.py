@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from versicolor import __version__, web
+from versicolor import __version__, metrics, web
 from versicolor.api import deps, docs, errors, framework, health, methods, oauth, openapi, routing
+from versicolor.api import metrics as api_metrics
 from versicolor.api.automation import accounts as automation_accounts
 from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
@@ -53,6 +54,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             return
         started = await Runtime.start(settings)
         app.state.runtime = started
+        if settings.metrics_token:
+            metrics.process_started()
+            metrics.watch_pool(started.engine)
         try:
             # SCHEDULED experiments start and stop; hosts' sightings (last_seen_at) are written in batches.
             async with (
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             await deps.close_token_gate(app)
             await started.close()
+            metrics.process_exiting()
 
     app = FastAPI(
         title="Versicolor",
@@ -74,6 +79,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     if runtime is not None:
         app.state.runtime = runtime
+        if settings.metrics_token:
+            metrics.watch_pool(runtime.engine)
 
     errors.install(app)
     openapi.install(app)  # the API document, completed from what each route declares
@@ -110,6 +117,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # Added last = outermost: the request id is set before anything else runs.
     app.add_middleware(BodyLimits)  # every body bounded while it is read, whoever reads it
     ratelimit.install(app, settings)  # before anything costly: a refused request touches nothing else
+    api_metrics.install(app, settings)  # outside the limiter: its 429s are counted too
     # Outside the limiter: a refused plain-HTTP request is not counted, and the limiter sees the client's address
     # as a trusted proxy gives it.
     app.add_middleware(

@@ -6,13 +6,20 @@ logged), an authorization `code` in a redirect, a token in an error's message. `
 to every handler, so each record is masked once, whichever logger wrote it (the access log included), before
 any formatter or destination sees it: the values of secret-named parameters and JSON fields, bearer and
 basic credentials, and anything shaped like a JWT become `[REDACTED]`.
+
+Two formats, the same masking: `text` (uvicorn's lines) and `json` (VERSICOLOR_LOG_FORMAT=json), one object a
+line for a log collector, with the request id each answer carries in `X-Request-Id` and, for the access log,
+the request's parts as fields of their own. The filter runs before either formatter, so a formatter only ever
+sees masked text.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from copy import deepcopy
+from datetime import UTC, datetime
 from typing import Any
 
 from uvicorn.config import LOGGING_CONFIG
@@ -71,12 +78,47 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def config(level: str) -> dict[str, Any]:
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, the request id, and a traceback if any.
+
+    uvicorn's access records carry (client, method, path, HTTP version, status) as their arguments; those
+    become fields `client`, `method`, `path` and `status` beside the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Imported here: the request id is the API's, and the command line loads this module without the API.
+        from versicolor.api.request_ids import current_request_id
+
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id.get()
+        if request_id != "-":
+            line["requestId"] = request_id
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, _version, status = record.args
+            line.update(client=client, method=method, path=path, status=status)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def config(level: str, log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration with `RedactSecrets` on every handler, and Versicolor's own loggers
-    written by the same handler as uvicorn's."""
+    written by the same handler as uvicorn's; `log_format` json writes every line with `JsonLines`."""
     settings = deepcopy(LOGGING_CONFIG)
     settings["filters"] = {"redact_secrets": {"()": f"{__name__}.RedactSecrets"}}
     for handler in settings["handlers"].values():
         handler["filters"] = ["redact_secrets"]
+    if log_format == "json":
+        settings["formatters"] = {"json": {"()": f"{__name__}.JsonLines"}}
+        for handler in settings["handlers"].values():
+            handler["formatter"] = "json"
     settings["loggers"]["versicolor"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
     return settings

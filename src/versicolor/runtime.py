@@ -36,7 +36,11 @@ class Runtime:
         Raises core.sealing.SealingError when the stored keys are sealed and VERSICOLOR_SECRET_KEY cannot open
         them."""
         sealer = Sealer(settings.secret_key)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         try:
             if migrate_first:
                 await migrate.upgrade(engine)

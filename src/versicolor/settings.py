@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse_many
@@ -19,6 +20,19 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///./versicolor.db",
         description="sqlite:///PATH or postgresql://user@host:port/dbname",
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections each worker keeps open; every worker of every machine adds its own",
+    )
+    database_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="Connections a PostgreSQL worker may open beyond the pool in a burst (closed when returned); "
+        "workers x (pool size + overflow) must stay under the server's max_connections",
     )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db; shares rate limits and revocations across workers"
@@ -115,6 +129,18 @@ class Settings(BaseSettings):
         description="Seconds a dashboard sign-in lasts (/app); then the user signs in again",
     )
     log_level: str = Field(default="info", description="debug, info, warning or error")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text (uvicorn's lines) or json (one JSON object a line, with the request id); credentials "
+        "are masked in both",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="A bearer token (16 characters or more) that may read /metrics in Prometheus text format; "
+        "unset, /metrics is not served and requests are not timed",
+        repr=False,
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -10,18 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from versicolor.db.urls import async_url, is_sqlite
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `database_url`, with the per-connection settings each backend needs."""
+def create_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 20, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `database_url`, with the per-connection settings each backend needs; on PostgreSQL
+    at most `pool_size` + `max_overflow` connections (SQLite's pool is SQLAlchemy's default)."""
     url = async_url(database_url)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

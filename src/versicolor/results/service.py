@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from versicolor import metrics
 from versicolor.core.errors import DomainError, Invalid
 from versicolor.core.experiments import deviations, experiments
 from versicolor.core.experiments.lifecycle import Status
@@ -130,6 +132,21 @@ async def compute(
 
     With `sessions`, the aggregate queries may run side by side on connections of their own.
     """
+    started = time.perf_counter()
+    try:
+        data = await _compute(session=session, report_id=report_id, sessions=sessions)
+    except Exception:
+        metrics.REPORT_COMPUTATIONS.labels("failed").inc()
+        raise
+    if data is not None:
+        metrics.REPORT_COMPUTATIONS.labels("ready").inc()
+        metrics.REPORT_SECONDS.observe(time.perf_counter() - started)
+    return data
+
+
+async def _compute(
+    *, session: AsyncSession, report_id: int, sessions: async_sessionmaker[AsyncSession] | None
+) -> dict[str, Any] | None:
     row = await store.load(session=session, report_id=report_id)
     if row is None:
         return None

@@ -28,6 +28,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from versicolor import metrics
 from versicolor.api.conventions.windows import Decision, MemoryWindows, Window, admission, parse_windows, refusal
 
 log = logging.getLogger("versicolor.ratelimit")
@@ -130,11 +131,11 @@ class Limiter:
                     self._redis_failed(exc)
                 else:
                     self._redis_answered()
-                    return decision
+                    return _counted(decision, policy)
                 finally:
                     if probe:
                         self._probing = False
-        return self.decide_in_memory(policy, key, cost)
+        return _counted(self.decide_in_memory(policy, key, cost), policy)
 
     def decide_in_memory(self, policy: Policy, key: str, cost: int = 1) -> Decision:
         """`decide` in this process's memory alone."""
@@ -180,3 +181,9 @@ class Limiter:
         """Release the Redis connections."""
         if self._pool is not None:
             await self._pool.disconnect()
+
+
+def _counted(decision: Decision, policy: Policy) -> Decision:
+    if not decision.allowed:
+        metrics.RATE_LIMIT_REFUSALS.labels(policy.name).inc()
+    return decision

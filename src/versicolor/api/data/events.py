@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import ClientDisconnect
 
+from versicolor import metrics
 from versicolor.api.body_limits import BodyTooLarge
 from versicolor.api.data import access, page_limits
 from versicolor.api.data.answers import refusal
@@ -192,6 +193,10 @@ async def post_events(site_code: str, request: Request) -> Response:
             "the database could not store the batch; nothing of it was stored, send it again",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS), **(granted.cors if granted else {})},
         )
+    metrics.EVENT_BATCHES.inc()
+    for kind, count in (("visit", stored.visits), ("exposure", stored.exposures), ("conversion", stored.conversions)):
+        if count:
+            metrics.EVENTS_INGESTED.labels(kind).inc(count)
     answer = JSONResponse({"received": stored.received}, status_code=202, headers=granted.cors)
     answer.raw_headers.extend(limited)
     return answer

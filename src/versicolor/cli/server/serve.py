@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
 import secrets
+import shutil
+import sys
+import tempfile
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -97,26 +102,51 @@ def serve(
     except framework.UnsupportedFramework as exc:
         fail(str(exc))
     settings = settings_with(database_url=database_url, redis_url=redis_url)
+    # Before anything imports prometheus_client, which picks where its values live once, on import.
+    metrics_directory = _metrics_directory() if settings.metrics_token else None
     # Workers are separate processes that build their settings from the environment: hand the flags on.
     os.environ["VERSICOLOR_DATABASE_URL"] = settings.database_url
     if settings.redis_url:
         os.environ["VERSICOLOR_REDIS_URL"] = settings.redis_url
     _first_start(settings, host, port, "https" if tls_cert else "http")
     if not settings.secret_key:
-        err.print(
-            "[yellow]warning:[/] VERSICOLOR_SECRET_KEY is not set: the signing keys are stored in the database in "
-            "clear (docs/security.md)",
-            highlight=False,
+        warning = (
+            "VERSICOLOR_SECRET_KEY is not set: the signing keys are stored in the database in clear (docs/security.md)"
         )
-    uvicorn.run(
-        "versicolor.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        log_level=settings.log_level,
-        log_config=logs.config(settings.log_level),  # every line, the access log's too, with secrets masked
-        proxy_headers=False,  # the HTTPS rule decides itself whom to believe
-    )
+        if settings.log_format == "json":  # a log collector reads every line as JSON
+            record = logging.LogRecord("versicolor", logging.WARNING, __file__, 0, warning, None, None)
+            print(logs.JsonLines().format(record), file=sys.stderr)
+        else:
+            err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    try:
+        uvicorn.run(
+            "versicolor.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+            log_level=settings.log_level,
+            # every line, the access log's too, with secrets masked
+            log_config=logs.config(settings.log_level, settings.log_format),
+            proxy_headers=False,  # the HTTPS rule decides itself whom to believe
+        )
+    finally:
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def _metrics_directory() -> str | None:
+    """Where the workers keep their metrics for /metrics to add up (versicolor/metrics.py): a new directory of
+    this server's, removed when it stops (returned), or the operator's PROMETHEUS_MULTIPROC_DIR, emptied of an
+    earlier run's values (kept)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for stale in glob.glob(os.path.join(given, "*.db")):
+            os.remove(stale)
+        return None
+    made = tempfile.mkdtemp(prefix="versicolor-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made
