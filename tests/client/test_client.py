@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.client.conftest import connect
+from tests.client.conftest import QUICK, connect
 from tests.factories import Factory, TestAccount
 from tests.server import Server
 from versicolor.client import BadRequest, Conflict, NotFound, Versicolor, where
@@ -120,3 +120,75 @@ async def test_wrong_credentials_say_what_to_do(api_server: Server, account: Tes
         list(vc.sites.list())
     assert "versicolor login" in str(refused.value) and account.admin.client_id in str(refused.value)
     vc.close()
+
+
+async def test_the_token_is_renewed_before_it_expires(api_server: Server, account: TestAccount) -> None:
+    from versicolor.client import Credentials, Transport
+    from versicolor.client.auth import RENEW_BEFORE
+    from versicolor.settings import Settings
+
+    lifetime = Settings.model_fields["access_token_ttl"].default  # the server's, as its answers say
+    now = [1000.0]
+    transport = Transport(
+        api_server.base_url,
+        credentials=Credentials(account.admin.client_id, account.admin.client_secret),
+        retry=QUICK,
+        clock=lambda: now[0],
+    )
+    with Versicolor(api_server.base_url, transport=transport) as vc:
+        first = transport.token()
+        assert transport.sent["POST"] == 1
+        now[0] += lifetime - RENEW_BEFORE - 1
+        list(vc.sites.list())
+        assert transport.sent["POST"] == 1 and transport.token() == first, "still fresh: kept"
+        now[0] += 2
+        list(vc.sites.list())
+        assert transport.sent["POST"] == 2, "due within five minutes of expiring: renewed before the request"
+        renewed = transport.token()
+        assert renewed != first
+
+
+async def test_a_revoked_token_is_replaced_once_and_the_request_goes_through(
+    api_server: Server, account: TestAccount
+) -> None:
+    import httpx
+
+    with connect(api_server, account) as vc:
+        vc.sites.create(name="Shop")
+        revoked = vc.transport.token()
+        async with httpx.AsyncClient(base_url=api_server.base_url) as http:
+            answer = await http.post(
+                "/oauth/revoke",
+                data={
+                    "token": revoked,
+                    "client_id": account.admin.client_id,
+                    "client_secret": account.admin.client_secret,
+                },
+            )
+        assert answer.status_code == 200, answer.text
+        before = vc.transport.sent.copy()
+        assert [s.name for s in vc.sites.list()] == ["Shop"]
+        sent = vc.transport.sent - before
+        assert sent == {"GET": 2, "POST": 1}, "refused with 401, one new token, the same GET again"
+        assert vc.transport.token() != revoked
+
+
+async def test_a_client_whose_secret_was_rotated_while_it_ran_is_told_so(
+    api_server: Server, account: TestAccount
+) -> None:
+    import httpx
+
+    from versicolor.client import AuthenticationFailed
+
+    with connect(api_server, account) as vc:
+        list(vc.sites.list())
+        async with httpx.AsyncClient(base_url=api_server.base_url) as http:
+            rotated = await http.post(
+                "/accounts/me/credentials", headers={"Authorization": f"Bearer {account.admin.token}"}
+            )
+        assert rotated.status_code in (200, 201), rotated.text
+        # Its kept token is refused (403, revoked by the rotation); the new token it asks for is refused too.
+        with pytest.raises(AuthenticationFailed) as refused:
+            list(vc.sites.list())
+        assert refused.value.status == 401
+        assert "The secret may have been rotated" in refused.value.message

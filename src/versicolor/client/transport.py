@@ -33,7 +33,8 @@ class Transport:
     """Sends requests to one server as one client; counts what it sends (`sent`, by method).
 
     `on_wait(reason, seconds)` hears about every wait before a retry, so that a command line can say why it
-    is waiting. `sleep` and `http` may be replaced (tests, benchmarks).
+    is waiting. `sleep`, `clock` (which says when the token is due) and `http` may be replaced (tests,
+    benchmarks).
     """
 
     def __init__(
@@ -46,13 +47,14 @@ class Transport:
         on_wait: WaitListener | None = None,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
         self.on_wait = on_wait
         self.sent: Counter[str] = Counter()
-        self._tokens = TokenCache()
+        self._tokens = TokenCache(clock)
         self._sleep = sleep
         self._http = http or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -81,8 +83,9 @@ class Transport:
         renewed = False
         while True:
             answer = self._send(method, path, params=params, json=json, repeatable=repeatable, authenticated=True)
-            if answer.status_code == 401 and not renewed and self.credentials is not None:
-                # The token may have been revoked or signed with a key since rotated: one new token, one retry.
+            if _token_refused(answer) and not renewed and self.credentials is not None:
+                # The token expired early, was revoked, or was signed with a key since rotated: one new token
+                # (which fails plainly if the credentials themselves were rotated), one retry.
                 self._tokens.forget()
                 renewed = True
                 continue
@@ -208,6 +211,15 @@ def _error_of(answer: httpx.Response) -> ApiError:
     if kind is RateLimited:
         return RateLimited(retry_after=_advised_wait(answer), **common)
     return kind(**common)
+
+
+def _token_refused(answer: httpx.Response) -> bool:
+    """Whether the server refused the token itself: a 401, or the 403 it answers for a revoked token."""
+    if answer.status_code == 401:
+        return True
+    if answer.status_code != 403:
+        return False
+    return "revoked" in _error_of(answer).message
 
 
 def _advised_wait(answer: httpx.Response) -> float | None:
