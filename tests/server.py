@@ -59,7 +59,7 @@ def serve(
     log_dir: Path,
     env: dict[str, str] | None = None,
     scheme: str = "http",
-    ready_timeout: float = 60,
+    ready_timeout: float = 180,
     port: int | None = None,
 ) -> Iterator[Server]:
     """Start `versicolor serve ARGS` on a free port (or `port`), wait until /healthz answers, stop it afterwards."""
