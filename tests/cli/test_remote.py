@@ -7,14 +7,19 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.client.conftest import account, api_server
 from tests.client.faults import Faults, proxy
-from tests.factories import TestAccount
+from tests.factories import Factory, TestAccount
+from tests.results.dataset import send
+from tests.results.test_results_api import report
+from tests.results.test_winner import traffic
 from tests.server import Server, run_cli, serve
+from tests.tracking.fixtures import shop
 
 __all__ = ["account", "api_server"]
 
@@ -223,3 +228,66 @@ def test_the_remote_commands_never_load_the_server() -> None:
     # Run the way a user's laptop runs them: only the client side of the package is needed.
     done = run_cli(["experiments", "list"], env={"VERSICOLOR_URL": "", "XDG_CONFIG_HOME": os.devnull})
     assert done.returncode == 3 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "interval"),
+    [
+        ("frequentist", {"bayesian": True}, "confidenceInterval"),
+        ("bayesian", {"bayesian": True}, "credibleInterval"),
+        ("sequential", {"bayesian": True, "sequentialTesting": True}, "confidenceInterval"),
+    ],
+)
+async def test_results_of_an_experiment_with_visitors_show_its_figures_and_winner(
+    api_server: Server,
+    client: httpx.AsyncClient,
+    factory: Factory,
+    tmp_path: Path,
+    method: str,
+    body: dict[str, object],
+    interval: str,
+) -> None:
+    made = await shop(client, factory, deviations={"origin": 0.5, "v1": 0.25, "v2": 0.25})
+    green, blue = made.variation_ids
+    await send(
+        client,
+        made,
+        traffic(made, 0, 400, 40, "o") + traffic(made, green, 200, 50, "a") + traffic(made, blue, 200, 28, "b"),
+    )
+    env = _env(api_server.base_url, made.account, tmp_path)
+    code, text, err = _vc(["results", str(made.experiment_id), "--method", method, "--goal", str(made.goal_id)], env)
+    assert code == 0, err
+    lines = str(text).splitlines()
+    data = await report(client, made, {**body, "goalsIds": [made.goal_id]})
+
+    def figures(arm: int) -> dict[str, Any]:
+        found: dict[str, Any] = data["variationData"][str(arm)]["breakdownData"]["_reference"]["generalData"][
+            "goalsData"
+        ][str(made.goal_id)]
+        return found
+
+    def row(name: str) -> list[str]:
+        (found,) = [line for line in lines if line.startswith(name + " (")]
+        return found.split()
+
+    assert f"Goal {made.goal_id} 'Purchase' (main goal)" in str(text)
+    assert row("Original")[2:5] == ["400", "40", "10.00%"] and row("Original")[-1] == "reference"
+    shown = row("Green")
+    assert shown[2:5] == ["200", "50", "25.00%"]
+    bounds = figures(green)[interval]
+    assert shown[5:8] == [
+        f"{figures(green)['improvementRate']:+.1f}%",
+        f"[{bounds['lower']:+.1f}%,",
+        f"{bounds['upper']:+.1f}%]",
+    ]
+    assert shown[8] == f"{figures(green)['chanceToBeatReference']:.1f}%"
+    # Each method judges by its own measure: the chance to win, or the (always-valid, if sequential) reliability.
+    sure = figures(green)["chanceToBeatReference"] if method == "bayesian" else figures(green)["reliability"]
+    assert shown[-1] == ("better" if sure >= 95 else "inconclusive")
+    assert row("Blue")[2:5] == ["200", "28", "14.00%"] and row("Blue")[-1] == "inconclusive"
+    if data["winner"] is not None:
+        assert data["winner"]["variationId"] == str(green)
+        assert f"Winner: Green ({green}) on goal {made.goal_id}: +150.0% (reliability" in str(text)
+    else:
+        assert f"No winner yet: {data['winnerReasonMessage']}" in str(text)
+    assert method != "frequentist" or data["winner"] is not None

@@ -8,6 +8,7 @@ not make); 2 `sync plan --detailed-exitcode` found changes to make; 3 not authen
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Any, NoReturn
 
@@ -21,8 +22,12 @@ NOT_ALLOWED = 3
 UNAVAILABLE = 4
 USAGE = 64
 
+# Output to a pipe or a log file has no width of its own: Rich would wrap it at 80 columns and cut table cells
+# short ("inconclusi…"). There, lines are as long as their content needs (unless COLUMNS says otherwise).
+_UNWRAPPED = 250
+
 err = Console(stderr=True)
-out = Console()
+out = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=_UNWRAPPED)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (the API's field names) for scripts.")]
 

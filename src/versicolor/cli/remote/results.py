@@ -89,6 +89,8 @@ def _show(
             box=None,
             pad_edge=False,
         )
+        for column in table.columns:
+            column.overflow = "fold"  # on a narrow terminal a cell wraps, never ends in an ellipsis
         for arm in report.arms(goal_id):
             label = f"{names.get(arm.variation_id, 'variation')} ({arm.variation_id})"
             table.add_row(
