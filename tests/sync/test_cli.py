@@ -6,6 +6,7 @@ import json
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.client.conftest import QUICK
@@ -204,3 +205,32 @@ async def test_pull_writes_a_folder_that_plans_nothing(
     again = run_cli(["sync", "pull", code, str(tmp_path / "pulled")], env=env)
     assert again.returncode == 1 and "is not empty" in again.stderr
     assert run_cli(["sync", "pull", code, str(tmp_path / "pulled"), "--force"], env=env).returncode == 0
+
+
+async def test_a_429_storm_during_apply_is_waited_out(database_url: str, account: TestAccount, tmp_path: Path) -> None:
+    with serve(["--database-url", database_url], log_dir=tmp_path, env={"VERSICOLOR_RATE_LIMITS": "4/2s"}) as server:
+        env = _env(server.base_url, account, tmp_path)
+        root = write_site(tmp_path / "site", _site(server.base_url, account), experiments=2)
+        # About twenty requests at four per two seconds: most of them meet a 429 first.
+        done = run_cli(["sync", "apply", str(root), "--json"], env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["writes"] == 11
+        assert "rate limited by the server (429); waiting" in done.stderr
+        again = run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env, timeout=300)
+        assert again.returncode == 0, again.stdout + again.stderr
+
+
+async def test_a_rotated_secret_stops_sync_with_a_clear_message(
+    api_server: Server, account: TestAccount, tmp_path: Path
+) -> None:
+    env = _env(api_server.base_url, account, tmp_path)
+    root = write_site(tmp_path / "site", _site(api_server.base_url, account), experiments=1)
+    async with httpx.AsyncClient(base_url=api_server.base_url) as http:
+        rotated = await http.post(
+            "/accounts/me/credentials", headers={"Authorization": f"Bearer {account.admin.token}"}
+        )
+    assert rotated.status_code in (200, 201), rotated.text
+    done = run_cli(["sync", "apply", str(root)], env=env)
+    assert done.returncode == 3
+    assert f"the server refused client id '{account.admin.client_id}'" in done.stderr
+    assert "The secret may have been rotated" in done.stderr and "Traceback" not in done.stderr
