@@ -233,3 +233,34 @@ async def test_a_foreign_id_is_a_404_page_and_a_name_with_html_is_text(
     await expect(page.get_by_role("link", name=name)).to_be_visible()
     assert await page.title() == "Experiments · Versicolor"
     assert console.problems == []
+
+
+async def test_code_and_names_with_html_on_the_experiment_and_site_pages_are_text(
+    page: Page, live: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    made = await shop(client, factory)
+    owned = '</code></pre><script>document.title="owned"</script><img src=x onerror="document.title=\'owned\'">'
+    headers = made.account.headers
+    for path, body in (
+        (f"/variations/{made.variation_ids[0]}", {"jsCode": owned, "cssCode": "</style><script>x()</script>"}),
+        (f"/goals/{made.goal_id}", {"name": "<b>Purchase</b><script>document.title='owned'</script>"}),
+        (f"/sites/{made.site_id}", {"name": "<i>Shop</i>"}),
+    ):
+        changed = await client.patch(path, json=body, headers=headers)
+        assert changed.status_code == 200, changed.text
+    console = Console(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await page.set_viewport_size(DESKTOP)
+    await _sign_in(page, live, made.account.admin, f"/app/experiments/{made.experiment_id}")
+    await page.get_by_text("Green: JavaScript").click()
+    await expect(page.locator("details pre code").first).to_have_text(owned)
+    goal_name = "<b>Purchase</b><script>document.title='owned'</script>"
+    await expect(page.locator("main li").filter(has_text=goal_name)).to_be_visible()
+    await expect(page.get_by_role("link", name="<i>Shop</i>")).to_be_visible()
+    assert await page.locator("main img, main b, main i, main script").count() == 0
+    await page.goto(_url(live, f"/app/sites/{made.site_id}"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("<i>Shop</i>")
+    await expect(page.get_by_text(goal_name).first).to_be_visible()
+    assert await page.locator("main img, main b, main i, main script").count() == 0
+    assert "owned" not in await page.title() and dialogs == [] and console.problems == []
