@@ -9,9 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from tests import factories
 from tests.factories import Factory
+from versicolor.api.conventions import listing
 
 
 async def _sites(
@@ -298,3 +301,29 @@ async def test_a_hostile_filter_value_is_only_data(client: httpx.AsyncClient, fa
     )
     assert [s["id"] for s in answer.json()] == [made[0]["id"]]
     assert (await client.get("/sites", headers=account.headers)).status_code == 200
+
+
+def _listings(app: FastAPI) -> list[str]:
+    paths = {
+        route.path
+        for route in app.routes
+        if isinstance(route, APIRoute) and "GET" in route.methods and listing.answers_pages(route)
+    }
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("name", ["page", "perPage"])
+async def test_an_empty_page_or_per_page_is_a_400_naming_it_on_every_listing(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory, name: str
+) -> None:
+    # Leaving a parameter out asks for its default; `?page=` is a value, and not a whole number.
+    account = await factory.account()
+    paths = _listings(app)
+    assert "/sites" in paths and "/experiments" in paths, paths
+    for path in paths:
+        answer = await client.get(f"{path}?{name}=", headers=account.headers)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["details"][0]["field"] == name, (path, answer.text)
+    searched = await client.post("/sites/search", json={name: ""}, headers=account.headers)
+    assert searched.status_code == 400, searched.text
+    assert searched.json()["details"][0]["field"] == name

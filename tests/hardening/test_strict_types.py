@@ -1,4 +1,4 @@
-"""JSON's types are taken as they are: `true` is not a number, `1` is not `true`, `"5"` is not an integer.
+"""JSON's types are taken as they are: `true` is not a number, `1` is not `true`, `"5"` or `1.9` no date-time.
 
 Pydantic's lax defaults stored `{"index": true}` as index 1. Every body field of every Automation and v3 route
 is tried here (the fields are read from the routes' own body models, so a field added later is tried too),
@@ -28,6 +28,8 @@ WRONG_VALUES: dict[str, list[Any]] = {
     "integer": [True, False, "5", 1.5],
     "number": [True, "1.5"],
     "boolean": [1, 0, "true"],
+    # Seconds since 1970 (lax pydantic took them): a number, as JSON or as text, is not a date-time.
+    "date-time": [1.9, 1714564800, "1714564800", True],
 }
 
 
@@ -43,7 +45,7 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def _wrong_bodies(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> Iterator[tuple[Any, str]]:
     """Values that put a wrong JSON type somewhere under `schema`, each with the JSON type it should have been."""
     schema = _resolve(schema, defs)
-    kind = schema.get("type")
+    kind = "date-time" if schema.get("format") == "date-time" else schema.get("type")
     if kind in WRONG_VALUES:
         for wrong in WRONG_VALUES[kind]:
             yield wrong, kind
@@ -77,8 +79,9 @@ def _cases() -> list[tuple[str, str, str, Any, str]]:
     return cases
 
 
-# Documented exceptions: the public service's own example sends "referenceVariationId": "0".
-SPELLED_AS_DIGITS = {("referenceVariationId", "'5'")}
+# Documented exceptions: the public service's own example sends "referenceVariationId": "0", and Kameleoon's
+# clients send deviations' shares as numeric strings ("0.5", docs/resources.md).
+SPELLED_AS_DIGITS = {("referenceVariationId", "'5'"), ("deviations", "{'someKey': '1.5'}")}
 
 CASES = [case for case in _cases() if (case[2], repr(case[3][case[2]])) not in SPELLED_AS_DIGITS]
 
@@ -93,6 +96,10 @@ def test_every_body_route_has_typed_fields_to_try() -> None:
         ("/experiments", "goals"),
         ("/experiments/{experiment_id}/results", "goalsIds"),
         ("/v3/edit/urls", "unlisted"),
+        ("/v3/edit/urls", "archived_at"),
+        ("/v3/edit/url_groups/{url_group_id}", "archived_at"),
+        ("/experiments/{experiment_id}", "dateScheduledStart"),
+        ("/experiments/{experiment_id}/results", "dateIntervals"),
     ]:
         assert wanted in tried, wanted
     assert len(CASES) > 100

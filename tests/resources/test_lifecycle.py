@@ -153,6 +153,8 @@ async def test_schedule_keeps_its_dates(client: httpx.AsyncClient, factory: Fact
         ({}, "dateStart", "needs a start date"),
         ({"dateStart": "2001-01-01T00:00:00Z"}, "dateStart", "must be in the future"),
         ({"dateStart": "not a date"}, "dateStart", "datetime"),
+        ({"dateStart": "32503680000"}, "dateStart", "a date-time string"),  # seconds since 1970: year 3000
+        ({"dateStart": "2999-01-02T00:00:00Z", "dateEnd": "1.9"}, "dateEnd", "a date-time string"),
         ({"dateStart": "2999-01-01T00:00:00"}, "dateStart", "has no time zone"),
         ({"dateStart": "2999-01-02T00:00:00Z", "dateEnd": "2999-01-01T00:00:00Z"}, "dateEnd", "after dateStart"),
     ],

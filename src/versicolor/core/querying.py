@@ -400,7 +400,8 @@ def _whole(raw: Any) -> int | None:
 
 
 def _page(raw: Any) -> int:
-    if raw is None or raw == "":
+    # An empty value (`?page=`) is not a number: leaving the parameter out is how a client asks for the default.
+    if raw is None:
         return 1
     number = _whole(raw)
     if number is None or not 1 <= number <= MAX_PAGE:
@@ -409,7 +410,7 @@ def _page(raw: Any) -> int:
 
 
 def _per_page(raw: Any) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_PER_PAGE
     number = _whole(raw)
     if number == -1:

@@ -79,7 +79,7 @@ async def test_the_default_environment_can_be_renamed_but_not_archived(
     path = f"/v3/edit/url_groups/{default['id']}"
     for body in (
         {"archived_at": "2024-05-01T12:00:00Z"},
-        {"archived_at": 1714564800, "urls_action_on_archive": "archive"},
+        {"archived_at": "Wed, 01 May 2024 14:00:00 +0200", "urls_action_on_archive": "archive"},
     ):
         refused = await client.patch(path, json=body, headers=secret(account))
         assert refused.status_code == 409 and "Default Environment cannot be archived" in messages(refused)
@@ -212,7 +212,7 @@ async def test_a_bad_urls_action_on_archive_lists_the_allowed_ones_and_changes_n
     assert (await client.get(f"/v3/edit/urls/{url['id']}", headers=secret(account))).json()["url"] == url
 
 
-@pytest.mark.parametrize("given", ["tomorrow", "2024-02-30", True, []])
+@pytest.mark.parametrize("given", ["tomorrow", "2024-02-30", True, [], 1.9, 1714564800, "1714564800"])
 async def test_a_bad_archived_at_is_a_400(client: httpx.AsyncClient, factory: Factory, given: object) -> None:
     account = await factory.account()
     qa = await create_group(client, account, name="QA")

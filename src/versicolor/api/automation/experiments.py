@@ -15,6 +15,7 @@ from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
+from versicolor.api.strict_input import date_time_text
 from versicolor.core import querying, resources, sites
 from versicolor.core.errors import Invalid
 from versicolor.core.experiments import experiments
@@ -437,10 +438,14 @@ async def patch_experiment(
     body: Annotated[ExperimentPatch | None, Body()] = None,
     action: Annotated[Action | None, Query(description="a lifecycle step; see docs/resources.md")] = None,
     date_start: Annotated[
-        datetime | None, Query(alias="dateStart", description="with action=SCHEDULE: when it starts (ISO-8601, Z)")
+        datetime | None,
+        BeforeValidator(date_time_text),
+        Query(alias="dateStart", description="with action=SCHEDULE: when it starts (ISO-8601, Z)"),
     ] = None,
     date_end: Annotated[
-        datetime | None, Query(alias="dateEnd", description="with action=SCHEDULE: when it stops (optional)")
+        datetime | None,
+        BeforeValidator(date_time_text),
+        Query(alias="dateEnd", description="with action=SCHEDULE: when it stops (optional)"),
     ] = None,
     optional_fields: OptionalFields = None,
 ) -> ExperimentOut:

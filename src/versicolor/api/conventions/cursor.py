@@ -70,19 +70,22 @@ class Page(Generic[T]):
     cursor: Cursor
 
 
-def parse_timestamp(value: object) -> datetime:
+def parse_timestamp(value: object, *, seconds: bool = True) -> datetime:
     """A client's timestamp in UTC: ISO-8601 (any offset; none means UTC), RFC 2822, or seconds since 1970.
 
-    Raises ValueError with a message a person can act on.
+    `seconds=False` (a body's date-time) takes text only, and no number of seconds: a body's JSON says what a
+    value is, and a number is not a date. Raises ValueError with a message a person can act on.
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"must be a timestamp such as {TIMESTAMP_EXAMPLE}")
+    if not seconds and (not isinstance(value, str) or _EPOCH_SECONDS.match(value.strip())):
+        raise ValueError(f"{value!r} is not a date-time; send a string such as {TIMESTAMP_EXAMPLE}")
     try:
         if isinstance(value, int | float) or _EPOCH_SECONDS.match(value.strip()):
-            seconds = float(value)
-            if not 0 <= seconds < 253402300800:  # 1970 up to the end of year 9999
+            since_1970 = float(value)
+            if not 0 <= since_1970 < 253402300800:  # 1970 up to the end of year 9999
                 raise ValueError
-            return datetime.fromtimestamp(seconds, UTC)
+            return datetime.fromtimestamp(since_1970, UTC)
         text = value.strip()
         try:
             parsed = datetime.fromisoformat(text)

@@ -20,7 +20,7 @@ def _timestamp_or_null(value: Any) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_timestamp(value)
+        return parse_timestamp(value, seconds=False)
     except ValueError as exc:
         raise PydanticCustomError(
             "timestamp", "{reason}; or null", {"reason": str(exc), "example": TIMESTAMP_EXAMPLE}
@@ -29,7 +29,7 @@ def _timestamp_or_null(value: Any) -> datetime | None:
 
 # Timestamps go out as ISO-8601 UTC with milliseconds and a Z (docs/conventions.md).
 Timestamp = Annotated[datetime, PlainSerializer(_iso_z, return_type=str)]
-# Timestamps come in as ISO-8601 with any offset, RFC 2822 or seconds since 1970, and are kept in UTC.
+# Timestamps come in as strings, ISO-8601 with any offset or RFC 2822, and are kept in UTC.
 TimestampIn = Annotated[datetime | None, BeforeValidator(_timestamp_or_null)]
 
 
