@@ -16,6 +16,7 @@ from versicolor.api.automation import apps as automation_apps
 from versicolor.api.automation import custom_datas as automation_custom_datas
 from versicolor.api.automation import experiments as automation_experiments
 from versicolor.api.automation import goals as automation_goals
+from versicolor.api.automation import personalizations as automation_personalizations
 from versicolor.api.automation import results as automation_results
 from versicolor.api.automation import segments as automation_segments
 from versicolor.api.automation import simulations as automation_simulations
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         automation_simulations.router,  # before experiments: `/experiments/simulate/{id}`
         automation_experiments.router,
         automation_variations.router,
+        automation_personalizations.router,
         v3_urls.router,
         v3_url_groups.router,
         automation_results.router,

@@ -273,3 +273,36 @@ def test_a_pattern_or_tree_stored_before_todays_rules_is_left_unparsed_not_fatal
         {"matchType": "CONTAINS", "matchString": "c"},
     ]
     assert parsed_patterns([old_tree], goals) == {"b+": {"ignoreCase": False, "tree": ["rep", 1, None, 98]}}
+
+
+async def test_active_personalizations_come_with_their_code_and_segment(
+    client: httpx.AsyncClient, live: Shop, app: FastAPI
+) -> None:
+    tree = {"firstLevel": [{"conditions": [{"targetingType": "NEW_VISITORS", "include": True}]}]}
+    segment = await created(
+        client, live.account, "/segments", {"name": "New", "siteId": live.site_id, "conditionsData": tree}
+    )
+    body = {"siteId": live.site_id, "targetingSegmentId": segment["id"], "javaScriptCode": "hi()", "cssCode": "p{}"}
+    shown = await created(client, live.account, "/personalizations", {"name": "Welcome", **body})
+    await created(client, live.account, "/personalizations", {"name": "Draft", **body})
+    expire(app, live)
+    assert (await client.get(live.config_path, headers=PAGE)).json()["personalizations"] == [], "drafts are not served"
+    activated = await client.patch(
+        f"/personalizations/{shown['id']}", params={"action": "ACTIVATE"}, headers=live.account.headers
+    )
+    assert activated.status_code == 200, activated.text
+    expire(app, live)
+    config = (await client.get(live.config_path, headers=PAGE)).json()
+    assert config["personalizations"] == [
+        {
+            "id": shown["id"],
+            "name": "Welcome",
+            "targetingSegmentId": segment["id"],
+            "javaScriptCode": "hi()",
+            "cssCode": "p{}",
+        }
+    ]
+    assert [s["id"] for s in config["segments"]] == [segment["id"]], "its segment comes with it"
+    await client.patch(f"/personalizations/{shown['id']}", params={"action": "PAUSE"}, headers=live.account.headers)
+    expire(app, live)
+    assert (await client.get(live.config_path, headers=PAGE)).json()["personalizations"] == []

@@ -420,6 +420,11 @@ def _per_page(raw: Any) -> int:
     return number
 
 
+def optional_fields(fields: Fields, raw: str | None) -> frozenset[str]:
+    """The names of a one-object request's `optionalFields` (comma-separated), each one the resource offers."""
+    return _optional(fields, raw.split(",") if raw else [])
+
+
 def _optional(fields: Fields, names: Sequence[str]) -> frozenset[str]:
     wanted = frozenset(n.strip() for n in names if n.strip())
     unknown = sorted(wanted - fields.optional)

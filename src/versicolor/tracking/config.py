@@ -1,8 +1,9 @@
 """The page configuration: what a page's script needs to run a site's live experiments (docs/tracking.md).
 
 It holds the site's tracking script, its ACTIVE experiments (where they run, their global script, deviations,
-variations with their code, goals, targeting segment), the goals those experiments measure and the segments
-they target, how to assign a visitor, and every regular expression of those goals and segments parsed
+variations with their code, goals, targeting segment), its ACTIVE personalizations (their code and segment:
+everyone in the segment sees it, no assignment), the goals those experiments measure and the segments both
+target, how to assign a visitor, and every regular expression of those goals and segments parsed
 (core.patterns.parsed): the page runs them without parsing. The body is
 canonical JSON (sorted keys, no spaces), so the same content always gives the same bytes and the same ETag.
 """
@@ -26,7 +27,7 @@ from versicolor.core.experiments import experiments as experiment_service
 from versicolor.core.experiments.lifecycle import Status
 from versicolor.core.segments.service import conditions_of
 from versicolor.core.segments.tree import parse
-from versicolor.db.models import Experiment, Goal, Segment, Site, Variation
+from versicolor.db.models import Experiment, Goal, Personalization, Segment, Site, Variation
 from versicolor.tracking import sites
 from versicolor.tracking.assignment import ORIGIN_KEY, SEED
 from versicolor.tracking.sites import SiteRef
@@ -130,13 +131,26 @@ async def content_of(*, session: AsyncSession, site: SiteRef) -> dict[str, Any]:
         e.main_goal_id for e in experiments if e.main_goal_id is not None
     }
     goals = await _rows(session, Goal, site, wanted_goals)
-    segments = await _rows(session, Segment, site, {e.targeting_segment_id for e in experiments} - {None})
+    shown = list(
+        await session.scalars(
+            select(Personalization)
+            .where(
+                Personalization.account_id == site.account_id,
+                Personalization.site_id == site.id,
+                Personalization.status == Status.ACTIVE,
+            )
+            .order_by(Personalization.id)
+        )
+    )
+    segment_ids = {e.targeting_segment_id for e in experiments} | {p.targeting_segment_id for p in shown}
+    segments = await _rows(session, Segment, site, segment_ids)
     tracking_script = await session.scalar(select(Site.tracking_script).where(Site.id == site.id))
     return {
         "siteCode": site.code,
         "trackingScript": tracking_script,
         "assignment": ASSIGNMENT,
         "experiments": [_experiment(e, variations.get(e.id, []), goal_ids.get(e.id, [])) for e in experiments],
+        "personalizations": [_personalization(p) for p in shown],
         "goals": [_goal(g) for g in goals],
         "segments": [{"id": s.id, "name": s.name, "conditionsData": conditions_of(s)} for s in segments],
         "patterns": parsed_patterns(
@@ -193,6 +207,16 @@ def _experiment(experiment: Experiment, variations: list[Variation], goal_ids: l
             }
             for v in variations
         ],
+    }
+
+
+def _personalization(personalization: Personalization) -> dict[str, Any]:
+    return {
+        "id": personalization.id,
+        "name": personalization.name,
+        "targetingSegmentId": personalization.targeting_segment_id,
+        "javaScriptCode": personalization.javascript_code,
+        "cssCode": personalization.css_code,
     }
 
 

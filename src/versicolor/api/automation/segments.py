@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Depends, Request, Response
-from pydantic import Field
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
 from versicolor.api.conventions import listing
@@ -36,8 +36,12 @@ SEGMENT_FIELDS = Fields(
         "dateCreated": Segment.date_created,
         "dateModified": Segment.date_modified,
     },
-    unsearchable=("conditionsData", "tags"),
+    unsearchable=("conditionsData", "tags", "experiments", "personalizations"),
+    optional=("experiments", "personalizations"),
 )
+OptionalFields = Annotated[
+    str | None, Query(alias="optionalFields", description="comma-separated extra fields: experiments, personalizations")
+]
 SegmentQuery = Annotated[ListQuery, Depends(listing.query_params(SEGMENT_FIELDS))]
 SegmentSearch = Annotated[ListQuery, Depends(listing.search_body(SEGMENT_FIELDS))]
 
@@ -64,11 +68,30 @@ class SegmentOut(CamelOut):
     is_favorite: bool
     date_created: Timestamp
     date_modified: Timestamp
+    experiments: list[Id] | None = Field(default=None, description="with optionalFields=experiments: who target it")
+    personalizations: list[Id] | None = Field(
+        default=None, description="with optionalFields=personalizations: the personalizations shown to it"
+    )
+
+    @model_serializer(mode="wrap")
+    def _optional_only_when_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in ("experiments", "personalizations"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     @classmethod
-    def of(cls, segment: Segment) -> SegmentOut:
-        """The rendering of one segment (its tree in Kameleoon's spelling, every condition with its id)."""
+    def of(
+        cls, segment: Segment, users: segments.SegmentUsers | None = None, wanted: frozenset[str] = frozenset()
+    ) -> SegmentOut:
+        """The rendering of one segment (its tree in Kameleoon's spelling, every condition with its id); the ids of
+        who uses it when `wanted` names them."""
         return cls(
+            experiments=[i for i, _ in users.experiments[segment.id]] if users and "experiments" in wanted else None,
+            personalizations=(
+                [i for i, _ in users.personalizations[segment.id]] if users and "personalizations" in wanted else None
+            ),
             id=segment.id,
             name=segment.name,
             key=segment.key,
@@ -160,7 +183,23 @@ async def _answer(
 ) -> list[SegmentOut]:
     page = await querying.fetch(session=session, statement=segments.scoped(caller), query=query)
     listing.set_headers(request, response, page)
-    return [SegmentOut.of(segment) for segment in page.items]
+    return await _rendered(session, caller, page.items, query.optional_fields)
+
+
+async def _rendered(
+    session: DbSession, caller: Caller, found: list[Segment], wanted: frozenset[str]
+) -> list[SegmentOut]:
+    users = (
+        await segments.users_of(session=session, principal=caller, segment_ids=[s.id for s in found])
+        if wanted
+        else None
+    )
+    return [SegmentOut.of(segment, users, wanted) for segment in found]
+
+
+async def _one(session: DbSession, caller: Caller, segment: Segment, optional_fields: str | None) -> SegmentOut:
+    (rendered,) = await _rendered(session, caller, [segment], querying.optional_fields(SEGMENT_FIELDS, optional_fields))
+    return rendered
 
 
 @router.get("")
@@ -187,9 +226,12 @@ async def create_segment(body: SegmentCreate, session: DbSession, caller: Caller
 
 
 @router.get("/{segment_id}")
-async def get_segment(segment_id: Id, session: DbSession, caller: Caller) -> SegmentOut:
-    """A segment by id."""
-    return SegmentOut.of(await segments.get(session=session, principal=caller, segment_id=segment_id))
+async def get_segment(
+    segment_id: Id, session: DbSession, caller: Caller, optional_fields: OptionalFields = None
+) -> SegmentOut:
+    """A segment by id; `optionalFields=experiments,personalizations` adds the ids of who uses it."""
+    segment = await segments.get(session=session, principal=caller, segment_id=segment_id)
+    return await _one(session, caller, segment, optional_fields)
 
 
 @router.put("/{segment_id}")
@@ -237,6 +279,6 @@ async def replace_condition(
 
 @router.delete("/{segment_id}", status_code=204)
 async def delete_segment(segment_id: Id, session: DbSession, caller: Caller) -> Response:
-    """Delete a segment that no experiment targets (409 naming the experiments otherwise)."""
+    """Delete a segment that no experiment targets and no personalization shows to (409 naming them otherwise)."""
     await segments.delete(session=session, principal=caller, segment_id=segment_id)
     return Response(status_code=204)

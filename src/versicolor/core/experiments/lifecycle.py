@@ -11,7 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from versicolor.core.errors import Conflict
-from versicolor.db.models import Experiment
+from versicolor.db.models import Experiment, Personalization
+
+# What moves through the lifecycle: experiments, and personalizations (core/personalizations.py) by the same table.
+Staged = Experiment | Personalization
 
 
 class Status(StrEnum):
@@ -91,13 +94,19 @@ def find(status: Status, action: Action | ClockEvent) -> Transition | None:
     return _BY_KEY.get((status, action))
 
 
-def transition(status: Status, action: Action) -> Transition:
-    """The transition `action` makes from `status`; raises Conflict naming the status when there is none."""
-    found = find(status, action)
+def transition(
+    status: Status, action: Action, *, kind: str = "experiment", actions: frozenset[Action] = frozenset(Action)
+) -> Transition:
+    """The transition `action` makes from `status` among `actions` (what a `kind` of object may ask for); raises
+    Conflict naming the status when there is none."""
+    found = find(status, action) if action in actions else None
     if found is None:
-        allowed = sorted(t.action for t in TRANSITIONS if t.source == status and isinstance(t.action, Action))
+        allowed = sorted(
+            t.action for t in TRANSITIONS if t.source == status and isinstance(t.action, Action) and t.action in actions
+        )
         hint = f"; from {status} you can: {', '.join(allowed)}" if allowed else "; its status can no longer change"
-        raise Conflict(f"cannot {action} an experiment whose status is {status}{hint}")
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise Conflict(f"cannot {action} {article} {kind} whose status is {status}{hint}")
     return found
 
 
@@ -106,8 +115,8 @@ def by_clock(event: ClockEvent) -> tuple[Transition, ...]:
     return tuple(t for t in TRANSITIONS if t.action == event)
 
 
-def apply(experiment: Experiment, step: Transition, *, now: datetime) -> None:
-    """Move `experiment` along `step`, setting the dates the step sets."""
+def apply(experiment: Staged, step: Transition, *, now: datetime) -> None:
+    """Move `experiment` (or a personalization) along `step`, setting the dates the step sets."""
     experiment.status = step.target
     experiment.date_status_modified = now
     if step.starts:

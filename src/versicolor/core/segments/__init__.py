@@ -5,6 +5,7 @@ from versicolor.core.segments.service import (
     DEFAULTS,
     SegmentFields,
     SegmentType,
+    SegmentUsers,
     conditions_of,
     create,
     custom_datum_conditions_suit,
@@ -15,6 +16,7 @@ from versicolor.core.segments.service import (
     scoped,
     update,
     update_condition,
+    users_of,
     using_custom_datum,
 )
 from versicolor.core.segments.visitor import VisitorAttributes
@@ -24,6 +26,7 @@ __all__ = [
     "PageOnly",
     "SegmentFields",
     "SegmentType",
+    "SegmentUsers",
     "VisitorAttributes",
     "conditions_of",
     "create",
@@ -37,5 +40,6 @@ __all__ = [
     "scoped",
     "update",
     "update_condition",
+    "users_of",
     "using_custom_datum",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypedDict
 
@@ -16,7 +17,7 @@ from versicolor.core.roles import Principal
 from versicolor.core.segments.conditions import MATCHES_BY_FORMAT
 from versicolor.core.segments.matching import allowed
 from versicolor.core.segments.tree import Conditions, condition_ids, parse
-from versicolor.db.models import CustomDatum, Experiment, Segment
+from versicolor.db.models import CustomDatum, Experiment, Personalization, Segment
 
 
 class SegmentType(StrEnum):
@@ -238,23 +239,47 @@ async def replace(
 
 
 async def delete(*, session: AsyncSession, principal: Principal, segment_id: int) -> None:
-    """Delete a segment no experiment targets; otherwise Conflict naming the experiments."""
+    """Delete a segment no experiment targets and no personalization shows to; otherwise Conflict naming them."""
     segment = await get(session=session, principal=principal, segment_id=segment_id)
-    targeting = (
-        await session.execute(
-            select(Experiment.id, Experiment.name)
-            .where(Experiment.account_id == principal.account_id, Experiment.targeting_segment_id == segment.id)
-            .order_by(Experiment.id)
-        )
-    ).all()
-    if targeting:
-        named = ", ".join(f"{row.id} {row.name!r}" for row in targeting)
+    users = await users_of(session=session, principal=principal, segment_ids=[segment.id])
+    targeting, showing = users.experiments[segment.id], users.personalizations[segment.id]
+    if targeting or showing:
+        named = [
+            f"{what} {', '.join(f'{i} {n!r}' for i, n in rows)}"
+            for what, rows in (("experiments", targeting), ("personalizations", showing))
+            if rows
+        ]
         raise Conflict(
-            f"segment {segment.id} is the targeting segment of experiments {named}; "
+            f"segment {segment.id} is the targeting segment of {' and '.join(named)}; "
             "change their targetingSegmentId before deleting it"
         )
     await session.delete(segment)
     await session.flush()
+
+
+@dataclass(frozen=True)
+class SegmentUsers:
+    """For each segment: the (id, name) of the experiments that target it and of the personalizations shown to it."""
+
+    experiments: dict[int, list[tuple[int, str]]]
+    personalizations: dict[int, list[tuple[int, str]]]
+
+
+async def users_of(*, session: AsyncSession, principal: Principal, segment_ids: Sequence[int]) -> SegmentUsers:
+    """Who uses each of the segments (ids the caller already scoped), in two queries whatever their number."""
+    found = SegmentUsers({i: [] for i in segment_ids}, {i: [] for i in segment_ids})
+    if not segment_ids:
+        return found
+    for model, into in ((Experiment, found.experiments), (Personalization, found.personalizations)):
+        rows = await session.execute(
+            select(model.targeting_segment_id, model.id, model.name)
+            .where(model.account_id == principal.account_id, model.targeting_segment_id.in_(segment_ids))
+            .order_by(model.id)
+        )
+        for segment_id, object_id, name in rows:
+            if segment_id is not None:  # always: only rows naming one of the segments were selected
+                into[segment_id].append((object_id, name))
+    return found
 
 
 async def using_custom_datum(*, session: AsyncSession, principal: Principal, site_id: int, index: int) -> list[Segment]:

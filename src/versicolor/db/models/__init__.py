@@ -15,6 +15,7 @@ from versicolor.db.models.oauth import (
     PartnerApp,
     RefreshToken,
 )
+from versicolor.db.models.personalizations import Personalization, PersonalizationGoal
 from versicolor.db.models.results import ResultReport
 from versicolor.db.models.segments import Segment
 from versicolor.db.models.sessions import SignInSession
@@ -36,6 +37,8 @@ __all__ = [
     "Goal",
     "OAuthAuthorization",
     "PartnerApp",
+    "Personalization",
+    "PersonalizationGoal",
     "RefreshToken",
     "ResultReport",
     "Segment",

@@ -382,16 +382,30 @@ function engine(SETTINGS) {
 
   // Which experiments run here and what they show; `late`: the anti-flicker timeout passed before the
   // configuration arrived, so this page view keeps the original rather than change under the visitor's eyes.
+  // Seen in this document already (a single-page application navigated): its code does not run again; its
+  // styles follow the targeting.
+  function follow(seen, targeted) {
+    for (const element of seen) if (targeted !== element.isConnected) targeted ? D.head.appendChild(element) : element.remove();
+  }
+
   function decide(late) {
+    // Personalizations: everyone in the segment sees the code (no assignment, nothing tracked), applied as a
+    // variation is; late, the original stays for this page view.
+    for (const p of config.personalizations || []) {
+      const key = "p" + p.id, what = "personalization " + p.id, targeted = inSegment(p), seen = applied.get(key);
+      if (seen) follow(seen, targeted);
+      else if (targeted && !late) {
+        applied.set(key, [style(p.cssCode, what)].filter(Boolean));
+        whenReady(() => run(p.javaScriptCode, what + " javaScriptCode"));
+      }
+    }
     for (const experiment of experiments()) {
       const id = experiment.id;
       const forced = preview && preview.experiment.id === id;
       const targeted = runsHere(experiment) && (forced || inSegment(experiment));
       const seen = applied.get(id);
       if (seen) {
-        // Seen in this document already (a single-page application navigated): its code does not run
-        // again; its styles follow the targeting.
-        for (const element of seen) if (targeted !== element.isConnected) targeted ? D.head.appendChild(element) : element.remove();
+        follow(seen, targeted);
         continue;
       }
       if (!targeted) {

@@ -1,0 +1,312 @@
+"""Personalizations: code a site shows to every visitor of one segment, with no control group (docs/resources.md).
+
+An experiment splits its visitors between the original and variations to compare them; a personalization
+shows its code (`javaScriptCode`, `cssCode`) to everyone in its targeting segment, and nothing to anyone else.
+It moves through the experiments' lifecycle table (core/experiments/lifecycle.py), without SCHEDULE, and the
+page engine applies an ACTIVE one as it applies a variation (segment decided in the page, styles that follow
+the segment in a single-page application, code run once per document).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy import delete as delete_rows
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from versicolor.core import resources, sites, web_urls
+from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.experiments import code, lifecycle
+from versicolor.core.experiments.lifecycle import Action, Status
+from versicolor.core.roles import Principal
+from versicolor.db.models import Goal, Personalization, PersonalizationGoal, Segment
+from versicolor.db.types import utcnow
+
+KIND = "personalization"
+# A personalization starts when someone activates it; the scheduler is the experiments'.
+ACTIONS: frozenset[Action] = frozenset(Action) - {Action.SCHEDULE}
+
+
+@dataclass(frozen=True)
+class PersonalizationFields:
+    """Values for a personalization's writable fields; an update applies only the ones it is told were given."""
+
+    name: str = ""
+    base_url: str | None = None
+    description: str | None = None
+    tags: Sequence[str] = ()
+    goals: Sequence[int] = ()
+    main_goal_id: int | None = None
+    targeting_segment_id: int | None = None
+    javascript_code: str | None = None
+    css_code: str | None = None
+    global_script: str | None = None
+    is_archived: bool = False
+
+
+FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(PersonalizationFields))
+
+
+@dataclass(frozen=True)
+class Echo:
+    """Read-only fields a client may send back as a GET showed them: each must be unchanged."""
+
+    site_id: int | None = None
+    status: str | None = None
+    date_created: datetime | None = None
+    date_started: datetime | None = None
+    date_ended: datetime | None = None
+    date_status_modified: datetime | None = None
+
+
+def scoped(principal: Principal) -> Select[Personalization]:
+    """Every personalization of the caller's account, as a query to refine."""
+    return select(Personalization).where(Personalization.account_id == principal.account_id)
+
+
+async def get(
+    *, session: AsyncSession, principal: Principal, personalization_id: int, for_update: bool = False
+) -> Personalization:
+    """A personalization of the caller's account; `for_update` locks it until the transaction ends."""
+    resources.check_id(KIND, personalization_id)
+    query = scoped(principal).where(Personalization.id == personalization_id)
+    if for_update:
+        query = query.with_for_update()
+    found = await session.scalar(query)
+    if found is None:
+        raise NotFound.object(KIND, personalization_id)
+    return found
+
+
+async def create(
+    *, session: AsyncSession, principal: Principal, site_id: int, values: PersonalizationFields, given: Collection[str]
+) -> Personalization:
+    """Create a DRAFT personalization on a site of the caller's account."""
+    site = await sites.get(session=session, principal=principal, site_id=site_id)
+    now = utcnow()
+    personalization = Personalization(
+        account_id=principal.account_id,
+        site_id=site.id,
+        status=Status.DRAFT,
+        tags=[],
+        is_archived=False,
+        date_created=now,
+        date_modified=now,
+        date_status_modified=now,
+    )
+    session.add(personalization)
+    await _apply(session, principal, personalization, values, given=FIELD_NAMES, now=now)
+    return personalization
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    personalization_id: int,
+    values: PersonalizationFields,
+    given: Collection[str],
+    echo: Echo = Echo(),
+) -> Personalization:
+    """Change the named fields (`given`); `goals` is replaced whole. Echoed read-only fields must be unchanged."""
+    unknown = set(given) - FIELD_NAMES
+    if unknown:
+        raise ValueError(f"not personalization fields: {sorted(unknown)}")
+    personalization = await get(
+        session=session, principal=principal, personalization_id=personalization_id, for_update=True
+    )
+    resources.check_site_unchanged(echo.site_id, personalization.site_id, KIND)
+    if echo.status is not None and echo.status != personalization.status:
+        raise Invalid.field(
+            "status",
+            f"is {personalization.status}; change it with PATCH /personalizations/{personalization.id}?action=...",
+        )
+    resources.check_unchanged(
+        KIND,
+        [
+            ("dateCreated", echo.date_created, personalization.date_created),
+            ("dateStarted", echo.date_started, personalization.date_started),
+            ("dateEnded", echo.date_ended, personalization.date_ended),
+            ("dateStatusModified", echo.date_status_modified, personalization.date_status_modified),
+        ],
+    )
+    if given:
+        await _apply(session, principal, personalization, values, given=frozenset(given), now=utcnow())
+    return personalization
+
+
+async def replace(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    personalization_id: int,
+    values: PersonalizationFields,
+    echo: Echo = Echo(),
+) -> Personalization:
+    """Replace every writable field: those the body left out return to their defaults."""
+    return await update(
+        session=session,
+        principal=principal,
+        personalization_id=personalization_id,
+        values=values,
+        given=FIELD_NAMES,
+        echo=echo,
+    )
+
+
+async def change_status(
+    *, session: AsyncSession, principal: Principal, personalization_id: int, action: Action
+) -> Personalization:
+    """Move the personalization through its lifecycle (every action of experiments but SCHEDULE)."""
+    personalization = await get(
+        session=session, principal=principal, personalization_id=personalization_id, for_update=True
+    )
+    step = lifecycle.transition(Status(personalization.status), action, kind=KIND, actions=ACTIONS)
+    if step.launches:
+        problems = launch_problems(personalization)
+        if problems:
+            raise Conflict(f"cannot {action} {KIND} {personalization.id}: " + "; ".join(problems))
+    now = utcnow()
+    lifecycle.apply(personalization, step, now=now)
+    personalization.date_modified = now
+    await session.flush()
+    return personalization
+
+
+async def delete(*, session: AsyncSession, principal: Principal, personalization_id: int) -> None:
+    """Delete a DRAFT or STOPPED personalization (a running one is stopped first, as an experiment is)."""
+    personalization = await get(
+        session=session, principal=principal, personalization_id=personalization_id, for_update=True
+    )
+    if Status(personalization.status) not in lifecycle.DELETABLE:
+        raise Conflict(
+            f"{KIND} {personalization.id} is {personalization.status}: only DRAFT or STOPPED personalizations "
+            "can be deleted" + (" (STOP it first)" if personalization.status in (Status.ACTIVE, Status.PAUSED) else "")
+        )
+    await session.delete(personalization)
+    await session.flush()
+
+
+def launch_problems(personalization: Personalization) -> list[str]:
+    """What keeps the personalization from running (empty when it can run)."""
+    if personalization.targeting_segment_id is None:
+        return ["it has no segment to show to (set targetingSegmentId)"]
+    return []
+
+
+async def goal_ids_of(*, session: AsyncSession, personalization_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The goal ids of each personalization, in id order (callers pass ids they already scoped)."""
+    ids = list(personalization_ids)
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(PersonalizationGoal.personalization_id, PersonalizationGoal.goal_id)
+            .where(PersonalizationGoal.personalization_id.in_(ids))
+            .order_by(PersonalizationGoal.goal_id)
+        )
+        for personalization_id, goal_id in rows:
+            found[personalization_id].append(goal_id)
+    return found
+
+
+async def using_segment(*, session: AsyncSession, principal: Principal, segment_id: int) -> list[Personalization]:
+    """The personalizations that show to a segment, oldest first."""
+    rows = await session.scalars(
+        scoped(principal).where(Personalization.targeting_segment_id == segment_id).order_by(Personalization.id)
+    )
+    return list(rows)
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    personalization: Personalization,
+    values: PersonalizationFields,
+    *,
+    given: frozenset[str],
+    now: datetime,
+) -> None:
+    # A running personalization must keep a segment; one already broken can still be mended.
+    was_ready = Status(personalization.status) in lifecycle.LIVE and not launch_problems(personalization)
+    if "name" in given:
+        personalization.name = resources.name(values.name)
+    if "base_url" in given:
+        personalization.base_url = None if values.base_url is None else web_urls.checked("baseURL", values.base_url)
+    if "description" in given:
+        personalization.description = resources.description(values.description)
+    if "tags" in given:
+        personalization.tags = resources.tags(list(values.tags))
+    if "javascript_code" in given:
+        personalization.javascript_code = code.check("javaScriptCode", values.javascript_code)
+    if "css_code" in given:
+        personalization.css_code = code.check("cssCode", values.css_code)
+    if "global_script" in given:
+        personalization.global_script = code.check("globalScript", values.global_script)
+    if "is_archived" in given:
+        personalization.is_archived = values.is_archived
+    if "targeting_segment_id" in given:
+        personalization.targeting_segment_id = await _segment(session, principal, personalization, values)
+    if "main_goal_id" in given:
+        main = values.main_goal_id
+        personalization.main_goal_id = (
+            None if main is None else (await _goals(session, principal, personalization, [main], "mainGoalId"))[0]
+        )
+    personalization.date_modified = now
+    await session.flush()  # the personalization has an id from here on
+    if "goals" in given:
+        goal_ids = await _goals(session, principal, personalization, values.goals, "goals")
+        await session.execute(
+            delete_rows(PersonalizationGoal).where(PersonalizationGoal.personalization_id == personalization.id)
+        )
+        session.add_all(
+            PersonalizationGoal(personalization_id=personalization.id, goal_id=g, account_id=principal.account_id)
+            for g in goal_ids
+        )
+        await session.flush()
+    if was_ready and launch_problems(personalization):
+        raise Conflict(
+            f"{KIND} {personalization.id} is {personalization.status} and must keep a segment to show to; "
+            "give it another targetingSegmentId, or STOP it first"
+        )
+
+
+async def _segment(
+    session: AsyncSession, principal: Principal, personalization: Personalization, values: PersonalizationFields
+) -> int | None:
+    segment_id = values.targeting_segment_id
+    if segment_id is None:
+        return None
+    resources.check_id("segment", segment_id)
+    segment = await session.scalar(
+        select(Segment).where(Segment.account_id == principal.account_id, Segment.id == segment_id)
+    )
+    if segment is None:
+        raise NotFound.object("segment", segment_id)
+    _same_site(personalization, "targetingSegmentId", f"segment {segment_id}", segment.site_id)
+    return segment.id
+
+
+async def _goals(
+    session: AsyncSession, principal: Principal, personalization: Personalization, goal_ids: Sequence[int], field: str
+) -> list[int]:
+    wanted = list(dict.fromkeys(goal_ids))
+    resources.check_ids("goal", wanted)
+    rows = await session.execute(
+        select(Goal.id, Goal.site_id).where(Goal.account_id == principal.account_id, Goal.id.in_(wanted))
+    )
+    sites_of = {goal_id: site_id for goal_id, site_id in rows}
+    for goal_id in wanted:
+        if goal_id not in sites_of:
+            raise NotFound.object("goal", goal_id)
+        _same_site(personalization, field, f"goal {goal_id}", sites_of[goal_id])
+    return wanted
+
+
+def _same_site(personalization: Personalization, field: str, what: str, site_id: int) -> None:
+    if site_id != personalization.site_id:
+        raise Invalid.field(
+            field, f"{what} belongs to site {site_id}, not to the personalization's site {personalization.site_id}"
+        )
