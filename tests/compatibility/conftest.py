@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import Factory, TestAccount
 from tests.server import Server, serve
 
 
@@ -16,3 +17,9 @@ def public_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     log_dir: Path = tmp_path_factory.mktemp("compatibility-server")
     with serve(["--database-url", database_url], log_dir=log_dir, env={"VERSICOLOR_RATE_LIMITS": ""}) as server:
         yield server
+
+
+@pytest.fixture
+async def account(factory: Factory) -> TestAccount:
+    """A fresh account of the test database."""
+    return await factory.account()

@@ -61,12 +61,6 @@ def _posthog_pages(url: str, data_key: str, account_secret: str) -> list[list[di
         before = next_before
 
 
-@pytest.fixture
-async def account(factory: Factory) -> TestAccount:
-    """A fresh account of the test database."""
-    return await factory.account()
-
-
 def test_posthog_validates_a_secret_at_the_root(public_server: Server, account: TestAccount) -> None:
     root = public_server.base_url
     assert _posthog_validate(root, account.account_secret) == (True, None)

@@ -27,6 +27,7 @@ FIELDS = {
     "cssCode",
     "globalScript",
     "isArchived",
+    "targetingConfiguration",
     "dateCreated",
     "dateModified",
     "dateStarted",

@@ -45,6 +45,7 @@ class PersonalizationFields:
     css_code: str | None = None
     global_script: str | None = None
     is_archived: bool = False
+    targeting_configuration: str | None = None
 
 
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(PersonalizationFields))
@@ -247,6 +248,8 @@ async def _apply(
         personalization.global_script = code.check("globalScript", values.global_script)
     if "is_archived" in given:
         personalization.is_archived = values.is_archived
+    if "targeting_configuration" in given:
+        personalization.targeting_configuration = values.targeting_configuration
     if "targeting_segment_id" in given:
         personalization.targeting_segment_id = await _segment(session, principal, personalization, values)
     if "main_goal_id" in given:

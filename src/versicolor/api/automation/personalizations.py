@@ -39,6 +39,7 @@ PERSONALIZATION_FIELDS = Fields(
         "cssCode": Personalization.css_code,
         "globalScript": Personalization.global_script,
         "isArchived": Personalization.is_archived,
+        "targetingConfiguration": Personalization.targeting_configuration,
         "dateCreated": Personalization.date_created,
         "dateModified": Personalization.date_modified,
         "dateStarted": Personalization.date_started,
@@ -71,6 +72,7 @@ class PersonalizationOut(CamelOut):
     css_code: str | None
     global_script: str | None
     is_archived: bool
+    targeting_configuration: str | None
     date_created: Timestamp
     date_modified: Timestamp
     date_started: Timestamp | None
@@ -102,6 +104,7 @@ class PersonalizationOut(CamelOut):
             css_code=p.css_code,
             global_script=p.global_script,
             is_archived=p.is_archived,
+            targeting_configuration=p.targeting_configuration,
             date_created=p.date_created,
             date_modified=p.date_modified,
             date_started=p.date_started,
@@ -124,6 +127,9 @@ class _Writable(CamelIn):
     css_code: Code = None
     global_script: Code = None
     is_archived: bool | None = None
+    targeting_configuration: str | None = Field(
+        default=None, min_length=1, max_length=32, description="kept as given (SITE, SAVED_TEMPLATE...)"
+    )
 
     @field_validator("name", "goals", "is_archived")
     @classmethod
@@ -147,6 +153,7 @@ class _Writable(CamelIn):
             css_code=self.css_code,
             global_script=self.global_script,
             is_archived=bool(self.is_archived),
+            targeting_configuration=self.targeting_configuration,
         )
 
     def given(self) -> set[str]:

@@ -34,6 +34,8 @@ class Personalization(Base):
     css_code: Mapped[str | None] = mapped_column(Text)
     global_script: Mapped[str | None] = mapped_column(Text)
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Kameleoon's `targetingConfiguration` (SITE, SAVED_TEMPLATE...), kept as given: the segment decides.
+    targeting_configuration: Mapped[str | None] = mapped_column(String(32))
     date_created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     date_modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     date_started: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("css_code", sa.Text(), nullable=True),
         sa.Column("global_script", sa.Text(), nullable=True),
         sa.Column("is_archived", sa.Boolean(), nullable=False),
+        sa.Column("targeting_configuration", sa.String(length=32), nullable=True),
         sa.Column("date_created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("date_modified", sa.DateTime(timezone=True), nullable=False),
         sa.Column("date_started", sa.DateTime(timezone=True), nullable=True),
