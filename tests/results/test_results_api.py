@@ -154,6 +154,7 @@ async def test_breakdown_by_new_visitor_and_unknown_values(client: httpx.AsyncCl
         ),
         ("WEEK", {"2024-05-06T00:00:00Z", "2024-05-13T00:00:00Z"}),
         ("MONTH", {"2024-05-01T00:00:00Z"}),
+        ("YEAR", {"2024-01-01T00:00:00Z"}),
         (
             "HOUR",
             {
@@ -317,3 +318,13 @@ async def test_an_experiment_without_traffic_gives_a_report_of_zeros(
         assert numbers["conversionCount"] == 0 and numbers["conversionRate"] == 0
     assert goal(data, str(quiet.variation_ids[0]), quiet.goal_id)["reliability"] == 0
     assert data["srm"]["pValue"] == 1 and data["winner"] is None and data["winnerReason"] == "NOT_ENOUGH_DATA"
+
+
+async def test_all_variations_data_is_taken_and_every_report_holds_every_variation(
+    client: httpx.AsyncClient, stocked: Shop
+) -> None:
+    plain = await report(client, stocked)
+    for value in (True, False):
+        asked = await report(client, stocked, {"allVariationsData": value})
+        assert asked["variationData"] == plain["variationData"]
+    assert set(plain["variationData"]) == {"0", *map(str, stocked.variation_ids)}

@@ -96,7 +96,7 @@ async def test_bad_date_intervals_are_refused(
     [
         ({"breakdown": {"type": "OPERATING_SYSTEM"}}, "breakdown.type"),
         ({"breakdown": {"type": "INTERVAL"}}, "breakdown.interval"),
-        ({"breakdown": {"type": "INTERVAL", "interval": "YEAR"}}, "breakdown.interval"),
+        ({"breakdown": {"type": "INTERVAL", "interval": "DECADE"}}, "breakdown.interval"),
         ({"breakdown": {"type": "COUNTRY", "interval": "DAY"}}, "breakdown.interval"),
         ({"filters": [{"type": "CITY", "values": ["Paris"]}]}, "filters.0.type"),
         ({"filters": [{"type": "DEVICE_TYPE", "values": []}]}, "filters.0.values"),
@@ -104,6 +104,7 @@ async def test_bad_date_intervals_are_refused(
         ({"filters": [{"type": "COUNTRY", "values": ["France"]}]}, "filters.0.values"),
         ({"conversionType": "SOME_CONVERSIONS"}, "conversionType"),
         ({"visitorData": "maybe"}, "visitorData"),
+        ({"allVariationsData": "yes"}, "allVariationsData"),
         ({"goalsIds": "all"}, "goalsIds"),
         ({"colour": "blue"}, "colour"),
         ({"goalIdsCuped": [1], "visitorData": False}, "goalIdsCuped"),

@@ -59,6 +59,7 @@ class Interval(StrEnum):
     DAY = "DAY"
     WEEK = "WEEK"
     MONTH = "MONTH"
+    YEAR = "YEAR"
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,13 @@ def _bucket(interval: Interval, dialect: str, source: Source) -> ColumnElement[A
     # Constants are written into the SQL, not bound: PostgreSQL must see the same expression in SELECT and
     # GROUP BY.
     if dialect == "postgresql":
-        unit = {Interval.HOUR: "hour", Interval.DAY: "day", Interval.WEEK: "week", Interval.MONTH: "month"}[interval]
+        unit = {
+            Interval.HOUR: "hour",
+            Interval.DAY: "day",
+            Interval.WEEK: "week",
+            Interval.MONTH: "month",
+            Interval.YEAR: "year",
+        }[interval]
         # date_trunc on a timestamptz follows the session's zone; reports are in UTC whatever the server's.
         utc = func.timezone(literal_column("'UTC'"), source.timestamp)
         # Grouped as a timestamp and written out in Python (`key_of`): to_char on every row cost a million-visitor
@@ -160,6 +166,7 @@ def _bucket(interval: Interval, dialect: str, source: Source) -> ColumnElement[A
         Interval.HOUR: "%Y-%m-%d %H:00:00",
         Interval.DAY: "%Y-%m-%d 00:00:00",
         Interval.MONTH: "%Y-%m-01 00:00:00",
+        Interval.YEAR: "%Y-01-01 00:00:00",
     }
     return func.strftime(literal_column(f"'{pattern[interval]}'"), source.timestamp)
 

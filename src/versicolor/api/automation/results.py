@@ -83,6 +83,9 @@ class ResultsRequestIn(CamelIn):
     goals_ids: list[int] | None = Field(default=None, max_length=MAX_GOALS)
     reference_variation_id: VariationReference = 0
     visitor_data: bool = True
+    all_variations_data: bool = Field(
+        default=False, description="Kameleoon's switch for every variation at once: a report always holds them all"
+    )
     conversion_type: ConversionType = ConversionType.ALL_CONVERSION
     date_intervals: list[DateIntervalIn] | None = Field(default=None, max_length=MAX_DATE_INTERVALS)
     sequential_testing: bool = False
