@@ -47,3 +47,9 @@ async def bearer(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str
 async def factory_other(factory: Factory) -> TestAccount:
     """Another account, whose objects the first must not reach."""
     return await factory.account()
+
+
+@pytest.fixture
+async def account(factory: Factory) -> TestAccount:
+    """A fresh account of the test database, for the clients that make their own HTTP clients."""
+    return await factory.account()

@@ -61,8 +61,8 @@ def _posthog_pages(url: str, data_key: str, account_secret: str) -> list[list[di
         before = next_before
 
 
-def test_posthog_validates_a_secret_at_the_root(public_server: Server, account: TestAccount) -> None:
-    root = public_server.base_url
+def test_posthog_validates_a_secret_at_the_root(versicolor: Server, account: TestAccount) -> None:
+    root = versicolor.base_url
     assert _posthog_validate(root, account.account_secret) == (True, None)
     answer = httpx.get(root, headers=_posthog_headers(account.account_secret))
     assert answer.json() == {"account": {"id": str(account.account_id)}}
@@ -71,8 +71,8 @@ def test_posthog_validates_a_secret_at_the_root(public_server: Server, account: 
     assert _posthog_validate(root, "") == (False, "Invalid Chameleon account secret"), "a blank secret is a wrong one"
 
 
-def test_the_documented_secret_checks_header_and_parameter(public_server: Server, account: TestAccount) -> None:
-    root = public_server.base_url
+def test_the_documented_secret_checks_header_and_parameter(versicolor: Server, account: TestAccount) -> None:
+    root = versicolor.base_url
     by_header = httpx.get(root, headers={"X-Account-Secret": account.account_secret})
     by_parameter = httpx.get(root, params={"account_secret": account.account_secret})
     assert by_header.status_code == by_parameter.status_code == 200
@@ -85,16 +85,16 @@ def test_the_documented_secret_checks_header_and_parameter(public_server: Server
     assert twice.status_code == 400 and twice.json()["code"] == 400, "two secrets that disagree: which one?"
 
 
-def test_browsers_still_get_the_front_page(public_server: Server, account: TestAccount) -> None:
-    page = httpx.get(public_server.base_url, headers={"Accept": "text/html"})
+def test_browsers_still_get_the_front_page(versicolor: Server, account: TestAccount) -> None:
+    page = httpx.get(versicolor.base_url, headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert 'href="/app/"' in page.text and 'href="/docs"' in page.text
-    with_token = httpx.get(public_server.base_url, headers=account.headers)
+    with_token = httpx.get(versicolor.base_url, headers=account.headers)
     assert with_token.headers["content-type"].startswith("text/html"), "a bearer token is not an account secret"
 
 
-def test_posthog_pages_the_domains_list_to_the_end(public_server: Server, account: TestAccount) -> None:
-    base = f"{public_server.base_url}/v3"
+def test_posthog_pages_the_domains_list_to_the_end(versicolor: Server, account: TestAccount) -> None:
+    base = f"{versicolor.base_url}/v3"
     made = []
     for number in range(3):
         answer = httpx.post(
@@ -116,8 +116,8 @@ def test_posthog_pages_the_domains_list_to_the_end(public_server: Server, accoun
     assert group_ids[0] == group.json()["url_group"]["id"] and len(group_ids) == 2, "ours, then the Default one"
 
 
-def test_the_older_docs_create_update_list_and_retrieve_a_url(public_server: Server, account: TestAccount) -> None:
-    base = f"{public_server.base_url}/v3/edit/urls"
+def test_the_older_docs_create_update_list_and_retrieve_a_url(versicolor: Server, account: TestAccount) -> None:
+    base = f"{versicolor.base_url}/v3/edit/urls"
     headers = {"X-Account-Secret": account.account_secret, "Content-Type": "application/json"}
     created = httpx.post(base, json={"host": "app.docs-example.com", "enabled": "on"}, headers=headers)
     assert created.status_code == 201
@@ -133,8 +133,8 @@ def test_the_older_docs_create_update_list_and_retrieve_a_url(public_server: Ser
     assert shown.json() == {"url": updated.json()["url"]}
 
 
-def test_enabled_as_a_boolean_is_on_or_off(public_server: Server, account: TestAccount) -> None:
-    base = f"{public_server.base_url}/v3/edit/urls"
+def test_enabled_as_a_boolean_is_on_or_off(versicolor: Server, account: TestAccount) -> None:
+    base = f"{versicolor.base_url}/v3/edit/urls"
     headers = {"X-Account-Secret": account.account_secret}
     created = httpx.post(base, json={"host": "bool.example.org", "enabled": False}, headers=headers)
     assert created.status_code == 201 and created.json()["url"]["enabled"] == "off"
@@ -146,12 +146,12 @@ def test_enabled_as_a_boolean_is_on_or_off(public_server: Server, account: TestA
 
 
 async def test_posting_to_a_url_refuses_what_the_other_verbs_refuse(
-    public_server: Server, account: TestAccount, factory: Factory
+    versicolor: Server, account: TestAccount, factory: Factory
 ) -> None:
     other = await factory.account()
     viewer = await factory.member(account, Role.VIEWER)
     headers = {"X-Account-Secret": account.account_secret}
-    async with httpx.AsyncClient(base_url=public_server.base_url) as http:
+    async with httpx.AsyncClient(base_url=versicolor.base_url) as http:
         url = (await http.post("/v3/edit/urls", json={"host": "refusals.example.net"}, headers=headers)).json()["url"]
         path = f"/v3/edit/urls/{url['id']}"
         for body, word in [({"enabled": "yes"}, "enabled"), ({"enabled": 1}, "enabled"), ({"colour": "red"}, "colour")]:

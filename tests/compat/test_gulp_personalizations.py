@@ -43,9 +43,9 @@ async def _ok(answer: httpx.Response) -> Any:
 
 
 async def test_the_toolkit_creates_deploys_and_targets_a_personalization(
-    public_server: Server, account: TestAccount
+    versicolor: Server, account: TestAccount
 ) -> None:
-    async with httpx.AsyncClient(base_url=public_server.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=versicolor.base_url, timeout=30) as http:
         auth = await _token(http, account)
         made_site = await _ok(
             await http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=auth)
