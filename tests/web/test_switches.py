@@ -47,7 +47,7 @@ def _expected(general: dict[str, Any], goal_id: int, *, visits: bool, converted:
     goal = general["goalsData"][str(goal_id)]
     interval = goal["credibleInterval" if bayesian else "confidenceInterval"]
     drawn = NONE if interval is None else f"{signed_percent(interval['lower'])} to {signed_percent(interval['upper'])}"
-    chance, reliability = goal["chanceToBeatReference"], goal["reliability"]
+    chance, reliability = goal.get("chanceToBeatReference"), goal["reliability"]
     judged = percent(chance, 1) if bayesian else p_value(max(0.0, 1 - reliability / 100))
     return (
         count(general["visitCount" if visits else "visitorCount"]),
