@@ -193,8 +193,11 @@ async def run(
     callbacks: CallbackSender,
     server_key: str,
     sealer: Sealer | None = None,
-) -> None:
-    """The background job of one report: compute it, then deliver it to its callback URL if it has one."""
+) -> dict[str, Any] | None:
+    """The background job of one report: compute it, then deliver it to its callback URL if it has one.
+
+    Returns the data stored (so that a caller waiting for it need not read it back), or None if it failed.
+    """
     try:
         async with sessions() as session, session.begin():
             data = await compute(session=session, report_id=report_id, sessions=sessions)
@@ -202,21 +205,21 @@ async def run(
         # What the request asked for turned out impossible once the data was seen (too many breakdown keys).
         async with sessions() as session, session.begin():
             await store.mark_error(session=session, report_id=report_id, reason=exc.message)
-        return
+        return None
     except Exception:
         log.exception("report %s could not be computed", report_id)
         async with sessions() as session, session.begin():
             await store.mark_error(
                 session=session, report_id=report_id, reason="the report could not be computed; request it again"
             )
-        return
+        return None
     if data is None:
-        return
+        return None
     async with sessions() as session:
-        row = await store.load(session=session, report_id=report_id)
-        if row is None or row.callback_url is None:
-            return
-        url, data_code, account_id = row.callback_url, row.data_code, row.account_id
+        destination = await store.delivery_of(session=session, report_id=report_id)
+        if destination is None or destination.callback_url is None:
+            return data
+        url, data_code, account_id = destination.callback_url, destination.data_code, destination.account_id
         keys = await callback_keys.in_force(
             session=session, sealer=sealer or Sealer(None), server_secret=server_key, account_id=account_id
         )
@@ -228,3 +231,4 @@ async def run(
         await store.record_callback(
             session=session, report_id=report_id, delivered=delivery.delivered, attempts=delivery.attempts
         )
+    return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -129,6 +130,27 @@ async def latest(
 async def load(*, session: AsyncSession, report_id: int) -> ResultReport | None:
     """A report by id, for the background computation (which acts for the account that asked)."""
     return await session.get(ResultReport, report_id)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a report goes once computed: its callback URL (None: nowhere), its data code and account."""
+
+    callback_url: str | None
+    data_code: str
+    account_id: int
+
+
+async def delivery_of(*, session: AsyncSession, report_id: int) -> Delivery | None:
+    """Where report `report_id` goes once computed, read without its data (which can be large)."""
+    found = (
+        await session.execute(
+            select(ResultReport.callback_url, ResultReport.data_code, ResultReport.account_id).where(
+                ResultReport.id == report_id
+            )
+        )
+    ).one_or_none()
+    return None if found is None else Delivery(*found)
 
 
 async def mark_ready(*, session: AsyncSession, report: ResultReport, data: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from versicolor.core.errors import Invalid
 from versicolor.core.roles import Principal
@@ -185,13 +186,16 @@ class Shown:
     computed_at: datetime | None
 
     @classmethod
-    def of(cls, row: ResultReport) -> Shown:
-        """How the stored row reads now (a report abandoned mid-computation reads as failed)."""
+    def of(cls, row: ResultReport, *, data: dict[str, Any] | None = None) -> Shown:
+        """How the stored row reads now (a report abandoned mid-computation reads as failed); `data` is its
+        data when the caller already holds it (the row was then read without it)."""
         status, error = store.status_of(row)
+        if status is store.Status.READY and data is None:
+            data = row.data
         return cls(
             report_id=row.id,
             status=status,
-            data=row.data if status is store.Status.READY else None,
+            data=data if status is store.Status.READY else None,
             error=error,
             requested_at=row.date_created,
             computed_at=row.date_ready,
@@ -251,15 +255,18 @@ async def settle(runtime: Runtime, wanted: Iterable[Wanted], *, wait: float = WA
     """
     wanted = list(wanted)
     limit = asyncio.Semaphore(PARALLEL)
+    computed: dict[int, dict[str, Any]] = {}
 
     async def compute(report_id: int) -> None:
         async with limit:
-            await service.run(
+            data = await service.run(
                 sessions=runtime.sessions,
                 report_id=report_id,
                 callbacks=_NO_CALLBACKS,
                 server_key=runtime.signing_key,
             )
+        if data is not None:
+            computed[report_id] = data
 
     tasks = [asyncio.create_task(compute(w.row.id)) for w in wanted if w.new]
     pending: list[asyncio.Task[None]] = []
@@ -268,9 +275,16 @@ async def settle(runtime: Runtime, wanted: Iterable[Wanted], *, wait: float = WA
         pending = list(still)
     # Reports found stored are shown as read; only the new ones are read again, now that they were computed.
     shown = {w.row.id: Shown.of(w.row) for w in wanted if not w.new}
-    new = [w.row.id for w in wanted if w.new]
-    if new:
+    # The data of those computed here is at hand: their rows are read without it (a report's data is large).
+    held = {w.row.id: computed[w.row.id] for w in wanted if w.new and w.row.id in computed}
+    others = [w.row.id for w in wanted if w.new and w.row.id not in held]
+    if held or others:
         async with runtime.sessions() as session, session.begin():
-            for row in await session.scalars(select(ResultReport).where(ResultReport.id.in_(new))):
-                shown[row.id] = Shown.of(row)
+            if held:
+                light = select(ResultReport).where(ResultReport.id.in_(held)).options(defer(ResultReport.data))
+                for row in await session.scalars(light):
+                    shown[row.id] = Shown.of(row, data=held[row.id])
+            if others:
+                for row in await session.scalars(select(ResultReport).where(ResultReport.id.in_(others))):
+                    shown[row.id] = Shown.of(row)
     return Settled(shown=shown, pending=pending)
