@@ -128,6 +128,13 @@ class Settings(BaseSettings):
         ge=60,
         description="Seconds a dashboard sign-in lasts (/app); then the user signs in again",
     )
+    keep_alive_timeout: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="Seconds an idle HTTP connection stays open for its next request; behind a reverse proxy that "
+        "keeps connections to the service, longer than the proxy's own idle timeout for them",
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
     log_format: Literal["text", "json"] = Field(
         default="text",

@@ -131,6 +131,9 @@ def serve(
             # every line, the access log's too, with secrets masked
             log_config=logs.config(settings.log_level, settings.log_format),
             proxy_headers=False,  # the HTTPS rule decides itself whom to believe
+            # A client that sends on a connection the server is closing gets no answer: the side that keeps
+            # connections (a proxy) must give up on them first.
+            timeout_keep_alive=settings.keep_alive_timeout,
         )
     finally:
         if metrics_directory is not None:
