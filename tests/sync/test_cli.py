@@ -234,3 +234,22 @@ async def test_a_rotated_secret_stops_sync_with_a_clear_message(
     assert done.returncode == 3
     assert f"the server refused client id '{account.admin.client_id}'" in done.stderr
     assert "The secret may have been rotated" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_a_5xx_in_the_middle_of_apply_stops_it_and_the_next_run_finishes(
+    api_server: Server, account: TestAccount, tmp_path: Path
+) -> None:
+    root = write_site(tmp_path / "site", _site(api_server.base_url, account), experiments=2)
+    # The goals' list passes; the second goal's creation meets a 503 (a write is never sent twice on a 5xx).
+    faults = Faults(plan=[None, None, 503], only="/goals")
+    with proxy(api_server.base_url, faults) as url:
+        done = run_cli(["sync", "apply", str(root)], env=_env(url, account, tmp_path))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "503" in done.stderr and "Traceback" not in done.stderr
+    assert [s for s in faults.seen if s.startswith("POST /goals")] == ["POST /goals", "POST /goals"]
+    env = _env(api_server.base_url, account, tmp_path)
+    assert run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 2
+    again = run_cli(["sync", "apply", str(root), "--json"], env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["writes"] == 10, "everything but the goal the first run made"
+    assert run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 0
