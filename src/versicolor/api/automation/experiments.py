@@ -391,7 +391,14 @@ async def create_experiment(
     """Create a DRAFT experiment."""
     _optional(optional_fields)
     site_id = await _site_of(session, caller, body)
-    experiment = await experiments.create(session=session, principal=caller, site_id=site_id, values=body.values())
+    # A client that names the experiment's variations (even as []) gets those and no first variation of its own.
+    experiment = await experiments.create(
+        session=session,
+        principal=caller,
+        site_id=site_id,
+        values=body.values(),
+        first_variation=body.variations is None,
+    )
     resources.keep_as_given(experiment, kept_fields(body, ExperimentKept))
     return await _one(session, experiment, optional_fields)
 

@@ -86,8 +86,23 @@ async def get(
     return experiment
 
 
-async def create(*, session: AsyncSession, principal: Principal, site_id: int, values: ExperimentFields) -> Experiment:
-    """Create a DRAFT experiment on a site of the caller's account."""
+# A new experiment starts with one variation, as in Kameleoon, whose clients read `variations[0]` right after
+# creating one to put their code in it. The original is not a variation: it is the `origin` of the deviations.
+FIRST_VARIATION_NAME = "Variation 1"
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    site_id: int,
+    values: ExperimentFields,
+    first_variation: bool = True,
+) -> Experiment:
+    """Create a DRAFT experiment on a site of the caller's account, with its first variation.
+
+    `first_variation=False` is for callers that name the experiment's variations themselves (even none).
+    """
     site = await sites.get(session=session, principal=principal, site_id=site_id)
     now = utcnow()
     experiment = Experiment(
@@ -102,7 +117,16 @@ async def create(*, session: AsyncSession, principal: Principal, site_id: int, v
         date_status_modified=now,
     )
     session.add(experiment)
-    await _apply(session, principal, experiment, values, given=FIELD_NAMES, now=now, creating=True)
+    await _apply(
+        session,
+        principal,
+        experiment,
+        values,
+        given=FIELD_NAMES,
+        now=now,
+        creating=True,
+        first_variation=first_variation,
+    )
     return experiment
 
 
@@ -335,6 +359,7 @@ async def _apply(
     given: frozenset[str],
     now: datetime,
     creating: bool = False,
+    first_variation: bool = False,
 ) -> None:
     # Only a change that breaks a working setup is refused: one already broken (say its main goal was
     # deleted) can still be edited and mended.
@@ -381,6 +406,20 @@ async def _apply(
         await _set_goals(session, principal, experiment, values.goals)
     if "variations" in given:
         await _set_variations(session, principal, experiment, values.variations, now=now)
+    if first_variation:
+        # Before the deviations, so that a split given with the experiment follows the usual rules: the
+        # first variation has the share it is given, and none when the split leaves it out.
+        session.add(
+            Variation(
+                account_id=experiment.account_id,
+                site_id=experiment.site_id,
+                experiment_id=experiment.id,
+                name=FIRST_VARIATION_NAME,
+                date_created=now,
+                date_modified=now,
+            )
+        )
+        await session.flush()
     if "deviations" in given:
         await _set_deviations(session, experiment, values.deviations, now=now, creating=creating)
     else:
