@@ -19,17 +19,15 @@ JSON = {"Content-Type": "application/json"}
 
 
 async def _project(http: httpx.AsyncClient, auth: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], int]:
-    # What the toolkit's user made in the back office beforehand: a site, an experiment and a variation.
+    # What the toolkit's user made in the back office beforehand: a site and an experiment.
     site = (await http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=auth)).json()
     experiment = await http.post(
         "/experiments", json={"name": "Hero", "siteId": site["id"], "baseURL": "https://shop.example/"}, headers=auth
     )
     assert experiment.status_code == 201, experiment.text
-    variation = await http.post(
-        "/variations", json={"name": "Variation 1", "experimentId": experiment.json()["id"]}, headers=auth
-    )
-    assert variation.status_code == 201, variation.text
-    return site, experiment.json(), variation.json()["id"]
+    # The experiment comes with its first variation, as in Kameleoon: the toolkit deploys into that one.
+    (variation_id,) = experiment.json()["variations"]
+    return site, experiment.json(), variation_id
 
 
 async def test_deploys_global_common_variation_and_targeting_code(

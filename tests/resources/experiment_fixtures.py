@@ -38,8 +38,15 @@ async def segment(client: httpx.AsyncClient, account: TestAccount, site_id: int,
 
 
 async def experiment(client: httpx.AsyncClient, account: TestAccount, site_id: int, **fields: Any) -> dict[str, Any]:
-    """A DRAFT experiment on the site; `fields` add to or override the defaults."""
-    body = {"name": "Checkout button", "siteId": site_id, "baseURL": "https://shop.example/cart", **fields}
+    """A DRAFT experiment on the site, with no variation; `fields` add to or override the defaults.
+
+    It names its variations (none), so it is made without the first variation a new experiment otherwise gets:
+    the tests that use it add the variations they need. `variations=None` leaves them out of the body.
+    """
+    body = {"name": "Checkout button", "siteId": site_id, "baseURL": "https://shop.example/cart", "variations": []}
+    body.update(fields)
+    if body["variations"] is None:
+        del body["variations"]
     return await post(client, account, "/experiments", body)
 
 
@@ -71,8 +78,17 @@ async def ready(client: httpx.AsyncClient, account: TestAccount) -> Ready:
     """A DRAFT experiment with one variation, a goal that is its main goal, and the automatic split."""
     made_site = await site(client, account)
     made_goal = await goal(client, account, made_site["id"])
-    made = await experiment(client, account, made_site["id"], goals=[made_goal["id"]], mainGoalId=made_goal["id"])
-    made_variation = await variation(client, account, made["id"])
+    made = await experiment(
+        client, account, made_site["id"], goals=[made_goal["id"]], mainGoalId=made_goal["id"], variations=None
+    )
+    # Its variation is the first one it came with, given its code as a Kameleoon client does.
+    answer = await client.patch(
+        f"/variations/{made['variations'][0]}",
+        json={"name": "Green button", "jsCode": "document.body.style.color='green';"},
+        headers=account.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    made_variation: dict[str, Any] = answer.json()
     fresh = await client.get(f"/experiments/{made['id']}", headers=account.headers)
     return Ready(site=made_site, goal=made_goal, experiment=fresh.json(), variation=made_variation)
 

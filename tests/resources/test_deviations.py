@@ -152,8 +152,7 @@ async def test_every_change_is_recorded_with_its_time_and_status(
     await client.patch(f"/experiments/{ready.id}", params={"action": "PAUSE"}, headers=account.headers)
     await patch(client, account.headers, ready.id, {"deviations": {"origin": 0.5, v: 0.5}})
     assert await history(runtime, account.account_id, ready.id) == [
-        ({"origin": 1.0}, "DRAFT"),
-        ({"origin": 0.5, v: 0.5}, "DRAFT"),
+        ({"origin": 0.5, v: 0.5}, "DRAFT"),  # made with its first variation: one split from the start
         ({"origin": 0.1, v: 0.9}, "ACTIVE"),
         ({"origin": 0.5, v: 0.5}, "PAUSED"),
     ]

@@ -47,7 +47,7 @@ FIELDS = {
 async def test_create_answers_every_field_with_its_default(client: httpx.AsyncClient, factory: Factory) -> None:
     account = await factory.account()
     site = await make.site(client, account)
-    created = await make.experiment(client, account, site["id"])
+    created = await make.experiment(client, account, site["id"], variations=None)
     assert set(created) == FIELDS, "goals and globalScript only with optionalFields"
     assert created["siteCode"] == site["code"] and created["isArchived"] is False
     assert created["trackingTools"] == [] and created["schedules"] == [] and created["targetingConfiguration"] is None
@@ -55,13 +55,59 @@ async def test_create_answers_every_field_with_its_default(client: httpx.AsyncCl
     assert created["type"] == "CLASSIC"
     assert created["siteId"] == site["id"]
     assert created["baseURL"] == "https://shop.example/cart"
-    assert created["variations"] == []
+    (first,) = created["variations"]
     assert created["tags"] == []
-    assert created["deviations"] == {"origin": 1.0}
+    assert created["deviations"] == {"origin": 0.5, str(first): 0.5}
     assert created["dateCreated"].endswith("Z")
     assert created["dateStarted"] is None and created["dateEnded"] is None
     fetched = await client.get(f"/experiments/{created['id']}", headers=account.headers)
     assert fetched.json() == created
+
+
+async def test_a_new_experiment_comes_with_its_first_variation(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    site = await make.site(client, account)
+    created = await make.experiment(client, account, site["id"], variations=None)
+    (first,) = created["variations"]
+    variation = await client.get(f"/variations/{first}", headers=account.headers)
+    assert variation.status_code == 200, variation.text
+    shown = variation.json()
+    assert (shown["name"], shown["experimentId"], shown["siteId"]) == ("Variation 1", created["id"], site["id"])
+    assert shown["jsCode"] is None and shown["cssCode"] is None and shown["redirection"] is None
+    # A Kameleoon client puts its code in it right away.
+    coded = await client.patch(f"/variations/{first}", json={"jsCode": "go();"}, headers=account.headers)
+    assert coded.status_code == 200 and coded.json()["jsCode"] == "go();", coded.text
+
+    # Deviations given with the create follow the usual rules: the first variation has the share it is given...
+    split = await make.experiment(client, account, site["id"], variations=None, deviations={"origin": 0.2})
+    (other,) = split["variations"]
+    assert split["deviations"] == {"origin": 0.2}, "a split that leaves it out gives it no traffic"
+    given = await client.post(
+        "/experiments",
+        json={"name": "Given", "siteId": site["id"], "baseURL": "https://shop.example/", "deviations": {"999999": 0.5}},
+        headers=account.headers,
+    )
+    assert given.status_code == 400 and "deviations" in given.text, "its id cannot be known before it exists"
+    # ...and a create that names its variations gets those and no first variation.
+    bare = await make.experiment(client, account, site["id"], variations=[])
+    assert bare["variations"] == [] and bare["deviations"] == {"origin": 1.0}
+    loose = await client.post("/variations", json={"name": "Loose", "siteId": site["id"]}, headers=account.headers)
+    named = await make.experiment(client, account, site["id"], variations=[loose.json()["id"]])
+    assert named["variations"] == [loose.json()["id"]]
+    assert other not in named["variations"]
+
+
+async def test_a_refused_create_leaves_no_first_variation_behind(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    site = await make.site(client, account)
+    refused = await client.post(
+        "/experiments",
+        json={"name": "Broken", "siteId": site["id"], "baseURL": "https://shop.example/", "mainGoalId": 999999},
+        headers=account.headers,
+    )
+    assert refused.status_code == 404, refused.text
+    listed = await client.get("/variations", headers=account.headers)
+    assert listed.status_code == 200 and listed.json() == [], "the variation goes with the experiment's transaction"
 
 
 async def test_create_with_every_field(client: httpx.AsyncClient, factory: Factory) -> None:

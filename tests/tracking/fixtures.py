@@ -80,17 +80,19 @@ async def shop(
         "/experiments",
         {"name": "Checkout button", "siteId": site["id"], "baseURL": f"https://{host}/cart", **fields},
     )
-    variation_ids = [
-        (
-            await created(
-                client,
-                account,
-                "/variations",
-                {"name": name, "experimentId": experiment["id"], "jsCode": f"window.variant = '{name}';"},
-            )
-        )["id"]
-        for name in ("Green", "Blue")
-    ]
+    # Green is the first variation the new experiment came with, Blue one added beside it.
+    (first,) = experiment["variations"]
+    green = await client.patch(
+        f"/variations/{first}", json={"name": "Green", "jsCode": "window.variant = 'Green';"}, headers=account.headers
+    )
+    assert green.status_code == 200, green.text
+    blue = await created(
+        client,
+        account,
+        "/variations",
+        {"name": "Blue", "experimentId": experiment["id"], "jsCode": "window.variant = 'Blue';"},
+    )
+    variation_ids = [first, blue["id"]]
     if deviations is not None:
         keys = {"origin": "origin", "v1": str(variation_ids[0]), "v2": str(variation_ids[1])}
         shares = {keys[k]: v for k, v in deviations.items()}
