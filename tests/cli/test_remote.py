@@ -50,7 +50,7 @@ def site(api_server: Server, account: TestAccount) -> Iterator[dict[str, int]]:
     with httpx.Client(base_url=api_server.base_url, headers=headers) as http:
         site_id = http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}).json()["id"]
         goal = http.post("/goals", json={"name": "Buy", "siteId": site_id, "type": "CUSTOM"}).json()["id"]
-        experiment = http.post(
+        made = http.post(
             "/experiments",
             json={
                 "name": "Button",
@@ -59,9 +59,10 @@ def site(api_server: Server, account: TestAccount) -> Iterator[dict[str, int]]:
                 "goals": [goal],
                 "mainGoalId": goal,
             },
-        ).json()["id"]
-        http.post("/variations", json={"name": "Blue", "experimentId": experiment})
-        yield {"site": site_id, "goal": goal, "experiment": experiment}
+        ).json()
+        # Its variation is the first one it came with.
+        http.patch(f"/variations/{made['variations'][0]}", json={"name": "Blue"}).raise_for_status()
+        yield {"site": site_id, "goal": goal, "experiment": made["id"]}
 
 
 async def test_login_keeps_a_profile_only_its_owner_reads(

@@ -33,7 +33,9 @@ def _site_with_an_experiment(vc: Versicolor) -> tuple[int, str]:
         targeting_segment_id=mobile.id,
         common_css_code=".cta { font-weight: bold }\n",
     )
-    vc.variations.create(name="Blue", experiment_id=experiment.id, js_code="paint('blue');\r\n", css_code=None)
+    # Blue is the first variation the experiment came with; Green is added beside it.
+    (first,) = experiment.raw()["variations"]
+    vc.variations.update(first, name="Blue", js_code="paint('blue');\r\n", css_code=None)
     vc.variations.create(name="Green", experiment_id=experiment.id, js_code="paint('green');\n")
     vc.experiments.activate(experiment.id)
     return site.id, site.code

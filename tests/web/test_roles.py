@@ -107,7 +107,7 @@ async def test_activating_an_experiment_that_cannot_run_says_why(
     experiment = (
         await client.post(
             "/experiments",
-            json={"name": "Bare", "siteId": site["id"], "baseURL": "https://bare.example/"},
+            json={"name": "Bare", "siteId": site["id"], "baseURL": "https://bare.example/", "variations": []},
             headers=account.headers,
         )
     ).json()
