@@ -127,7 +127,9 @@ async def test_a_duplicated_experiment_has_no_key_and_its_variations_keep_theirs
     account = await factory.account()
     site_id = await _site(client, account)
     source = (await _post(client, account, "/experiments", _body("experiments", site_id, key="cta"))).json()
-    await _post(client, account, "/variations", {"name": "Blue", "experimentId": source["id"], "key": "blue"})
+    (first,) = source["variations"]  # the first variation it came with, given a key
+    keyed = await client.patch(f"/variations/{first}", json={"name": "Blue", "key": "blue"}, headers=account.headers)
+    assert keyed.status_code == 200, keyed.text
     copy = await _post(client, account, f"/experiments/{source['id']}/duplicate", {})
     assert copy.status_code == 201 and copy.json()["key"] is None
     (twin,) = (

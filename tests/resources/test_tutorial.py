@@ -1,6 +1,6 @@
 """The Automation API's "Create an experiment" tutorial, end to end over real HTTP against a `versicolor serve` process.
 
-token -> site by code -> experiment -> variation with JavaScript -> segment -> goal -> update -> launch ->
+token -> site by code -> experiment -> JavaScript in its first variation -> segment -> goal -> update -> launch ->
 pause -> resume -> stop -> delete, each step as a script written against the public service would send it.
 """
 
@@ -62,20 +62,13 @@ async def test_create_an_experiment_tutorial(factory: Factory, database_url: str
             experiment_id = experiment["id"]
             assert experiment["status"] == "DRAFT"
 
-            # 4. Add a variation with JavaScript.
+            # 4. Push JavaScript into the variation the new experiment came with.
+            (first,) = experiment["variations"]
             variation = expect(
-                await http.post(
-                    "/variations",
-                    json={
-                        "name": "Green button",
-                        "siteId": site_id,
-                        "experimentId": experiment_id,
-                        "jsCode": VARIATION_JS,
-                    },
-                ),
-                201,
+                await http.patch(f"/variations/{first}", json={"name": "Green button", "jsCode": VARIATION_JS}),
+                200,
             )
-            assert variation["jsCode"] == VARIATION_JS
+            assert variation["jsCode"] == VARIATION_JS and variation["experimentId"] == experiment_id
             assert expect(await http.get(f"/experiments/{experiment_id}"), 200)["variations"] == [variation["id"]]
 
             # 5. Create a segment to target.
