@@ -125,8 +125,10 @@ def prepare(base_url: str, client_id: str, client_secret: str, *, tokens: int = 
                 "mainGoalId": goal["id"],
             }
             experiment = post("/experiments", body)
+            # The first variation it came with, and a second one.
             variations = [
-                post("/variations", {"name": f"V{v}", "experimentId": experiment["id"]})["id"] for v in (1, 2)
+                *experiment["variations"],
+                post("/variations", {"name": "V2", "experimentId": experiment["id"]})["id"],
             ]
             activated = http.patch(f"/experiments/{experiment['id']}", params={"action": "ACTIVATE"})
             assert activated.status_code == 200, activated.text
