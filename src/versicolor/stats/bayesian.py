@@ -13,7 +13,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.integrate import quad
 from scipy.special import ndtr, ndtri
 
 from versicolor.stats.statistics import Effect, Reason, Statistic, adjust, is_valid, raw_uplift, relative_effect
@@ -146,5 +145,8 @@ def _chance_best(k: int, means: Sequence[float], spreads: Sequence[float]) -> fl
 
     # Each other arm's CDF steps where x crosses its mean; telling quad where keeps it from missing a step.
     steps = sorted({min(max((means[j] - m_k) / s_k, -_Z_RANGE), _Z_RANGE) for j in others})
+    # Imported here: scipy.integrate costs a second or more of every process start that never integrates.
+    from scipy.integrate import quad
+
     value, _ = quad(integrand, -_Z_RANGE, _Z_RANGE, points=steps, epsabs=1e-11, epsrel=1e-9, limit=500)
     return float(value)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 SRM_THRESHOLD = 0.001
 
@@ -47,7 +47,7 @@ def check(units: Sequence[float], weights: Sequence[float], *, threshold: float 
     except ArithmeticError:
         # Numbers beyond double precision (no real traffic looks like this): no verdict.
         return SampleRatio(p_value=1.0, flagged=False)
-    p_value = float(chi2.sf(statistic, len(pairs) - 1))
+    p_value = float(chdtrc(len(pairs) - 1, statistic))  # chi2.sf without importing scipy.stats (~2 s)
     if not 0.0 <= p_value <= 1.0:
         return SampleRatio(p_value=1.0, flagged=False)
     return SampleRatio(p_value=p_value, flagged=p_value < threshold)
