@@ -259,7 +259,8 @@ async def test_results_of_an_experiment_with_visitors_show_its_figures_and_winne
     code, text, err = _vc(["results", str(made.experiment_id), "--method", method, "--goal", str(made.goal_id)], env)
     assert code == 0, err
     lines = str(text).splitlines()
-    data = await report(client, made, {**body, "goalsIds": [made.goal_id]})
+    # The CLI shows visitors: it asks per visitor, which a request leaving visitorData out would not be.
+    data = await report(client, made, {**body, "visitorData": True, "goalsIds": [made.goal_id]})
 
     def figures(arm: int) -> dict[str, Any]:
         found: dict[str, Any] = data["variationData"][str(arm)]["breakdownData"]["_reference"]["generalData"][

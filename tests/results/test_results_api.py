@@ -55,7 +55,7 @@ def goal(data: dict[str, Any], arm: str, goal_id: int, key: str = "_reference") 
 async def test_per_visitor_report_counts_what_happened_after_each_first_exposure(
     client: httpx.AsyncClient, stocked: Shop
 ) -> None:
-    data = await report(client, stocked)
+    data = await report(client, stocked, {"visitorData": True})
     v1, v2 = (str(v) for v in stocked.variation_ids)
     assert set(data["variationData"]) == {"0", v1, v2}
     assert {k: general(data, k)["visitorCount"] for k in ("0", v1, v2)} == {"0": 4, v1: 3, v2: 1}
@@ -85,7 +85,7 @@ async def test_per_visitor_report_counts_what_happened_after_each_first_exposure
 
 
 async def test_converted_visits_count_each_converted_unit_once(client: httpx.AsyncClient, stocked: Shop) -> None:
-    data = await report(client, stocked, {"conversionType": "CONVERTED_VISITS"})
+    data = await report(client, stocked, {"visitorData": True, "conversionType": "CONVERTED_VISITS"})
     v1 = str(stocked.variation_ids[0])
     assert goal(data, "0", stocked.goal_id)["conversionRate"] == 25  # o1 of 4 visitors
     assert goal(data, v1, stocked.goal_id)["conversionRate"] == pytest.approx(200 / 3)  # a1, a2 of 3
@@ -117,8 +117,20 @@ async def test_per_visit_report_divides_by_visits(client: httpx.AsyncClient, sto
     assert goal(converted, v1, stocked.goal_id)["conversionRate"] == pytest.approx(200 / 3)
 
 
+async def test_a_request_without_visitor_data_counts_visits_as_kameleoon_does(
+    client: httpx.AsyncClient, stocked: Shop
+) -> None:
+    left_out = await report(client, stocked, {})
+    visits = await report(client, stocked, {"visitorData": False})
+    visitors = await report(client, stocked, {"visitorData": True})
+    assert left_out["variationData"] == visits["variationData"]
+    assert left_out["variationData"] != visitors["variationData"]
+    v1 = str(stocked.variation_ids[0])
+    assert goal(left_out, v1, stocked.goal_id)["reliability"] != goal(visitors, v1, stocked.goal_id)["reliability"]
+
+
 async def test_breakdown_by_device_splits_every_visitor_into_one_key(client: httpx.AsyncClient, stocked: Shop) -> None:
-    data = await report(client, stocked, {"breakdown": {"type": "DEVICE_TYPE"}})
+    data = await report(client, stocked, {"visitorData": True, "breakdown": {"type": "DEVICE_TYPE"}})
     v1, v2 = (str(v) for v in stocked.variation_ids)
     keys = set(data["variationData"]["0"]["breakdownData"])
     assert keys == {"_reference", "DESKTOP", "PHONE", "TABLET"}  # events said MOBILE: it is stored as PHONE
@@ -256,7 +268,11 @@ async def test_another_reference_variation(client: httpx.AsyncClient, stocked: S
 
 async def test_bayesian_and_sequential_reports(client: httpx.AsyncClient, stocked: Shop) -> None:
     v1 = str(stocked.variation_ids[0])
-    data = await report(client, stocked, {"bayesian": True, "sequentialTesting": True, "enabledMultipleTesting": True})
+    data = await report(
+        client,
+        stocked,
+        {"visitorData": True, "bayesian": True, "sequentialTesting": True, "enabledMultipleTesting": True},
+    )
     variation = goal(data, v1, stocked.goal_id)
     reference, treated = stats.Mean(n=4, sum=2, sum_squares=4), stats.Mean(n=3, sum=3, sum_squares=5)
     assert variation["chanceToBeatReference"] == pytest.approx(
@@ -280,7 +296,9 @@ async def test_bayesian_and_sequential_reports(client: httpx.AsyncClient, stocke
 
 async def test_cuped_uses_pre_exposure_conversions(client: httpx.AsyncClient, stocked: Shop) -> None:
     v1 = str(stocked.variation_ids[0])
-    data = await report(client, stocked, {"goalsIds": [stocked.goal_id], "goalIdsCuped": [stocked.goal_id]})
+    data = await report(
+        client, stocked, {"visitorData": True, "goalsIds": [stocked.goal_id], "goalIdsCuped": [stocked.goal_id]}
+    )
     # o3 bought an hour before its exposure: its pre-exposure value is 1, everyone else's 0.
     arms = [
         stats.Cuped(

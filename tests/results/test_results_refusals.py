@@ -108,6 +108,7 @@ async def test_bad_date_intervals_are_refused(
         ({"goalsIds": "all"}, "goalsIds"),
         ({"colour": "blue"}, "colour"),
         ({"goalIdsCuped": [1], "visitorData": False}, "goalIdsCuped"),
+        ({"goalIdsCuped": [1]}, "goalIdsCuped"),  # visitorData left out is false: visits
         ({"cumulative": True}, "cumulative"),
         ({"cumulative": True, "breakdown": {"type": "COUNTRY"}}, "cumulative"),
         ({"cumulative": "yes"}, "cumulative"),
@@ -118,6 +119,13 @@ async def test_bad_options_are_refused(
 ) -> None:
     answer = await ask(client, quiet, body)
     assert refused_field(answer) == field
+
+
+async def test_cuped_without_visitor_data_says_to_send_it(client: httpx.AsyncClient, quiet: Shop) -> None:
+    answer = await ask(client, quiet, {"goalIdsCuped": [quiet.goal_id]})
+    assert refused_field(answer) == "goalIdsCuped"
+    assert "visitorData true" in answer.json()["message"]
+    assert (await ask(client, quiet, {"goalIdsCuped": [quiet.goal_id], "visitorData": True})).status_code == 200
 
 
 async def test_an_unknown_breakdown_lists_the_allowed_ones(client: httpx.AsyncClient, quiet: Shop) -> None:

@@ -34,7 +34,7 @@ async def test_the_significantly_better_variation_wins(client: httpx.AsyncClient
         made,
         traffic(made, 0, 400, 40, "o") + traffic(made, v1, 200, 50, "a") + traffic(made, v2, 200, 28, "b"),
     )
-    data = await report(client, made)
+    data = await report(client, made, {"visitorData": True})
     assert data["srm"]["flagged"] is False
     winner = data["winner"]
     assert winner is not None and data["winnerReason"] is None
@@ -52,7 +52,7 @@ async def test_no_winner_when_traffic_did_not_split_as_the_deviations_say(
     made = await shop(client, factory, deviations={"origin": 0.5, "v1": 0.5, "v2": 0})
     v1 = made.variation_ids[0]
     await send(client, made, traffic(made, 0, 400, 40, "o") + traffic(made, v1, 150, 45, "a"))
-    data = await report(client, made)
+    data = await report(client, made, {"visitorData": True})
     assert data["srm"]["flagged"] is True and data["srm"]["pValue"] < 0.001
     assert data["srm"]["expectedVisitors"] == {"0": 275.0, str(v1): 275.0, str(made.variation_ids[1]): 0.0}
     assert goal(data, str(v1), made.goal_id)["reliability"] >= 95
@@ -64,7 +64,7 @@ async def test_no_winner_without_a_significant_improvement(client: httpx.AsyncCl
     v1 = made.variation_ids[0]
     # v1 is reliably worse: that is no win.
     await send(client, made, traffic(made, 0, 200, 60, "o") + traffic(made, v1, 200, 20, "a"))
-    data = await report(client, made)
+    data = await report(client, made, {"visitorData": True})
     assert goal(data, str(v1), made.goal_id)["reliability"] >= 95
     assert goal(data, str(v1), made.goal_id)["improvementRate"] < 0
     assert data["winner"] is None and data["winnerReason"] == "NO_SIGNIFICANT_VARIATION"
@@ -75,7 +75,7 @@ async def test_the_main_goal_decides_even_when_not_shown(client: httpx.AsyncClie
     made = await shop(client, factory, deviations={"origin": 0.5, "v1": 0.5, "v2": 0})
     v1 = made.variation_ids[0]
     await send(client, made, traffic(made, 0, 200, 20, "o") + traffic(made, v1, 200, 60, "a"))
-    data = await report(client, made, {"goalsIds": [made.other_goal_id]})
+    data = await report(client, made, {"visitorData": True, "goalsIds": [made.other_goal_id]})
     assert list(data["variationData"]["0"]["breakdownData"]["_reference"]["generalData"]["goalsData"]) == [
         str(made.other_goal_id)
     ]

@@ -53,7 +53,7 @@ async def test_the_page_shows_each_variations_figures_as_the_results_api_compute
     browser = browsers()
     await browser.sign_in(made.account.admin)
     text = text_of(await browser.page(f"/app/experiments/{made.experiment_id}"))
-    data = await _report_data(client, made.experiment_id, made.account.headers, {})
+    data = await _report_data(client, made.experiment_id, made.account.headers, {"visitorData": True})
     green = data["variationData"][str(made.variation_ids[0])]["breakdownData"]["_reference"]["generalData"]
     purchase = green["goalsData"][str(made.goal_id)]
     low, high = purchase["confidenceInterval"]["lower"], purchase["confidenceInterval"]["upper"]
@@ -75,7 +75,7 @@ async def test_switching_to_bayesian_shows_the_chance_to_win_and_the_credible_in
     browser = browsers()
     await browser.sign_in(made.account.admin)
     text = text_of(await browser.page(f"/app/experiments/{made.experiment_id}", method="bayesian"))
-    data = await _report_data(client, made.experiment_id, made.account.headers, {"bayesian": True})
+    data = await _report_data(client, made.experiment_id, made.account.headers, {"visitorData": True, "bayesian": True})
     purchase = data["variationData"][str(made.variation_ids[0])]["breakdownData"]["_reference"]["generalData"][
         "goalsData"
     ][str(made.goal_id)]

@@ -164,7 +164,12 @@ class Results:
         on_poll: Callable[[float], None] | None = None,
         **options: Any,
     ) -> Report:
-        """Ask for a report and wait for it: the usual way to read an experiment's results."""
+        """Ask for a report and wait for it: the usual way to read an experiment's results.
+
+        Per visitor unless `visitorData=False` is given: `Report.arms` reads visitors, and the server counts
+        visits when the field is left out.
+        """
+        options.setdefault("visitorData", True)
         if goal_ids:
             options["goalsIds"] = list(goal_ids)
         code = self.request(experiment_id, bayesian=bayesian, sequentialTesting=sequential, **options)

@@ -143,7 +143,10 @@ class ReportRequest:
             )
         if cuped and not visitor_data:
             problems.append(
-                Detail("goalIdsCuped", "CUPED needs visitorData true: the pre-exposure value is a visitor's")
+                Detail(
+                    "goalIdsCuped",
+                    "CUPED needs visitorData true (false when left out): the pre-exposure value is a visitor's",
+                )
             )
         if reference_variation_id < 0:
             problems.append(Detail("referenceVariationId", "must be 0 (the original) or a variation id"))

@@ -82,7 +82,9 @@ class ResultsRequestIn(CamelIn):
 
     goals_ids: list[int] | None = Field(default=None, max_length=MAX_GOALS)
     reference_variation_id: VariationReference = 0
-    visitor_data: bool = True
+    visitor_data: bool = Field(
+        default=False, description="units are visitors (true) or visits (false, Kameleoon's default when omitted)"
+    )
     all_variations_data: bool = Field(
         default=False, description="Kameleoon's switch for every variation at once: a report always holds them all"
     )
