@@ -17,7 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import resources, sites, web_urls
+from versicolor.core import links, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
@@ -200,17 +200,12 @@ def launch_problems(personalization: Personalization) -> list[str]:
 
 async def goal_ids_of(*, session: AsyncSession, personalization_ids: Iterable[int]) -> dict[int, list[int]]:
     """The goal ids of each personalization, in id order (callers pass ids they already scoped)."""
-    ids = list(personalization_ids)
-    found: dict[int, list[int]] = {i: [] for i in ids}
-    if ids:
-        rows = await session.execute(
-            select(PersonalizationGoal.personalization_id, PersonalizationGoal.goal_id)
-            .where(PersonalizationGoal.personalization_id.in_(ids))
-            .order_by(PersonalizationGoal.goal_id)
-        )
-        for personalization_id, goal_id in rows:
-            found[personalization_id].append(goal_id)
-    return found
+    return await links.linked_ids(
+        session=session,
+        owner=PersonalizationGoal.personalization_id,
+        target=PersonalizationGoal.goal_id,
+        owner_ids=personalization_ids,
+    )
 
 
 async def using_segment(*, session: AsyncSession, principal: Principal, segment_id: int) -> list[Personalization]:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import keys, resources, sites, web_urls
+from versicolor.core import keys, links, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, deviations, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
@@ -297,17 +297,9 @@ async def variation_ids_of(*, session: AsyncSession, experiment_ids: Iterable[in
 
 async def goal_ids_of(*, session: AsyncSession, experiment_ids: Iterable[int]) -> dict[int, list[int]]:
     """The goal ids of each experiment, in id order (callers pass ids they already scoped)."""
-    ids = list(experiment_ids)
-    found: dict[int, list[int]] = {i: [] for i in ids}
-    if ids:
-        rows = await session.execute(
-            select(ExperimentGoal.experiment_id, ExperimentGoal.goal_id)
-            .where(ExperimentGoal.experiment_id.in_(ids))
-            .order_by(ExperimentGoal.goal_id)
-        )
-        for experiment_id, goal_id in rows:
-            found[experiment_id].append(goal_id)
-    return found
+    return await links.linked_ids(
+        session=session, owner=ExperimentGoal.experiment_id, target=ExperimentGoal.goal_id, owner_ids=experiment_ids
+    )
 
 
 async def launch_problems(*, session: AsyncSession, experiment: Experiment) -> list[str]:
