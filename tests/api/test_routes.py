@@ -26,10 +26,16 @@ def _api_routes(app: FastAPI) -> list[APIRoute]:
     ]
 
 
+# `/` answers a browser with the front page and checks an account secret only when one is given: its caller is
+# optional, so it reads the credential itself (api/v3/front_door.py), and it has no body to read before that.
+_OPTIONAL_CALLER = {"/"}
+
+
 def test_every_automation_and_v3_route_is_a_checked_route(app: FastAPI) -> None:
     routes = _api_routes(app)
     assert len(routes) > 50
-    assert [route.path for route in routes if not isinstance(route, CheckedRoute)] == []
+    unchecked = {route.path for route in routes if not isinstance(route, CheckedRoute)}
+    assert unchecked == _OPTIONAL_CALLER
 
 
 def test_no_route_leaves_its_caller_to_fastapi(app: FastAPI) -> None:
