@@ -133,7 +133,9 @@ def _account_secret(scope: Scope, headers: list[str]) -> str | None:
         raise Invalid("send one X-Account-Secret header, not several")
     raw: bytes = scope.get("query_string", b"")
     parameters = []
-    if b"account_secret" in raw:
+    # Parsed when the name may be there: written out, or percent-encoded (`account%5Fsecret` is the same name to
+    # every query parser, so it must not slip past this one and leave the request to a bearer token).
+    if b"account_secret" in raw or b"%" in raw:
         parameters = [v for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k == "account_secret"]
     if len(parameters) > 1:
         raise Invalid.field("account_secret", "is given more than once; send the account secret once")

@@ -65,6 +65,21 @@ async def test_a_wrong_secret_is_a_403_and_no_credentials_a_401(client: httpx.As
     messages(missing)
 
 
+async def test_a_wrong_secret_beside_a_good_bearer_token_is_a_403_however_its_name_is_written(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    # Found by the fuzz stage: a percent-encoded name (`account%5Fsecret`) is the same parameter to every query
+    # parser, and was not seen as a secret, so the bearer token beside it answered 200.
+    account = await factory.account()
+    for query in ("account_secret=junk", "account%5Fsecret=junk", "%61ccount_secret=junk"):
+        beside = await client.get(f"/v3/edit/urls?{query}", headers=account.headers)
+        assert beside.status_code == 403, query
+    good = await client.get(f"/v3/edit/urls?account%5Fsecret={account.account_secret}")
+    assert good.status_code == 200
+    twice = await client.get(f"/v3/edit/urls?account_secret=junk&account%5Fsecret={account.account_secret}")
+    assert twice.status_code == 400 and "more than once" in messages(twice)
+
+
 async def test_a_viewer_reads_but_cannot_change_urls(client: httpx.AsyncClient, factory: Factory) -> None:
     account = await factory.account()
     url = await create(client, account, host="example.com")
