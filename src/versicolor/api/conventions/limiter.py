@@ -38,6 +38,9 @@ log = logging.getLogger("versicolor.ratelimit")
 # Not much shorter: a busy event loop (a burst of requests on a small machine) delays replies that did come.
 _REDIS_TIMEOUT = 2.0
 _REDIS_CONNECTIONS = 32
+# How long one wait for a free connection lasts before the request waits again (the pool's own queue, never
+# taken for Redis failing); the same as a command's timeout unless a test shortens it to make the queue long.
+_REDIS_POOL_WAIT = _REDIS_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Limiter:
             pool = BlockingConnectionPool.from_url(
                 redis_url,
                 max_connections=_REDIS_CONNECTIONS,
-                timeout=_REDIS_TIMEOUT,
+                timeout=_REDIS_POOL_WAIT,
                 socket_timeout=_REDIS_TIMEOUT,
                 socket_connect_timeout=_REDIS_TIMEOUT,
                 retry=Retry(NoBackoff(), 0),  # fail at once; the limiter decides when to try again
