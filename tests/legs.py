@@ -2,7 +2,8 @@
 
 scripts/test runs the suite once on SQLite, then again on PostgreSQL with `--database-tests-only`. The second leg
 runs only the tests whose answer can depend on the backend: those that use the database under test (the
-`database_url` fixture, which the app, the runtime, the factory and every server of the suite stand on) and
+`database_url` fixture, which the app, the runtime, the factory and every server of the suite stand on, or
+`own_database_url`, an empty one of the test's own on the same backend) and
 those of modules that read `BACKEND` to choose what to do. A test of neither (statistics, patterns, the page
 engine's vectors, the docs) runs the same code whichever backend is set, and gave its answer on the first leg.
 
@@ -41,7 +42,8 @@ def uses_the_database(item: pytest.Item) -> bool:
     """Whether the test's answer can depend on the backend under test."""
     fixtures = getattr(item, "fixturenames", ())
     module = getattr(item, "module", None)
-    return "database_url" in fixtures or getattr(module, "BACKEND", None) is not None
+    databases = {"database_url", "own_database_url"}  # the shared database under test, or one of the test's own
+    return not databases.isdisjoint(fixtures) or getattr(module, "BACKEND", None) is not None
 
 
 @pytest.hookimpl(trylast=True)

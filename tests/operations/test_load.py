@@ -29,8 +29,10 @@ from tests.factories import Factory, TestAccount
 from tests.operations import traffic
 from tests.resources import experiment_fixtures as make
 from tests.server import Server, serve
+from versicolor.app import create_app
 from versicolor.db.models import TrackingVisit
 from versicolor.runtime import Runtime
+from versicolor.settings import Settings
 
 pytestmark = pytest.mark.backend(
     "postgresql", reason="several server processes writing one database at once, as machines share PostgreSQL"
@@ -117,6 +119,20 @@ def transitions(servers: list[Server], ids: set[int]) -> Counter[tuple[int, str]
 
 @pytest.mark.server
 async def test_two_servers_share_the_load_the_limits_the_schedule_and_revocations(
+    own_database_url: str, redis_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    # A database of its own: the session's long-lived servers tick their schedulers on the shared one, and would
+    # make the scheduled transitions themselves (no process of this test then logs them).
+    own = await Runtime.start(Settings(database_url=own_database_url))
+    transport = httpx.ASGITransport(app=create_app(runtime=own), client=("127.0.0.1", 50000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            await _two_servers(client, Factory(own, client), own, own_database_url, redis_url, redis_prefix, tmp_path)
+    finally:
+        await own.close()
+
+
+async def _two_servers(
     client: httpx.AsyncClient,
     factory: Factory,
     runtime: Runtime,
