@@ -10,6 +10,7 @@ A cut-off request is never sent again here, so that one stored in part could not
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import time
@@ -219,11 +220,18 @@ async def test_sigkill_under_load_loses_no_acknowledged_write_and_half_stores_no
     assert half == {}, f"{seed} batches stored in part: {half}"
     assert set(per_batch) <= outcomes.batches_stored | outcomes.batches_cut
 
-    listed = await client.get(
-        "/experiments", params={"perPage": "-1", "optionalFields": "goals"}, headers=made.account.headers
-    )
-    assert listed.status_code == 200
-    experiments = {e["id"]: e for e in listed.json() if e["name"].startswith("crash-")}
+    # Every page: a quiet machine makes hundreds of experiments in the run, more than one page holds.
+    experiments: dict[int, dict[str, Any]] = {}
+    for page in itertools.count(1):
+        listed = await client.get(
+            "/experiments",
+            params={"perPage": "200", "page": str(page), "optionalFields": "goals"},
+            headers=made.account.headers,
+        )
+        assert listed.status_code == 200
+        experiments |= {e["id"]: e for e in listed.json() if e["name"].startswith("crash-")}
+        if len(listed.json()) < 200:
+            break
     for name, experiment_id in outcomes.created.items():
         found = experiments.get(experiment_id)
         assert found is not None, f"{seed} experiment {name} answered 201 is gone"
