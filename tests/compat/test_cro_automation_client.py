@@ -1,100 +1,169 @@
 """A TypeScript automation class of CRO tooling for Kameleoon, replayed call for call with only the base URL changed.
 
-Source: a public TypeScript `AutomationAPI` class (found with the code search by its `createAAtest`,
-`createCD` and `updateGlobalScript` methods). It creates goals (custom, and access-to-page with matchString and
-matchType), custom data with Kameleoon's `method`, an A/A test with `targetingConfiguration`, lists goals two
-pages of 200 at a time and segments, and sets the site's global script by reading the site and PUTting it back.
+Source (read, not copied; the requests are rebuilt here from what each method sends): tomteixeira/automationAPI,
+automationAPI/AutomationAPI.ts with automationAPI/utils/init.ts (`init`), automationAPI/site/getter.ts
+(`getAllSiteID`, `getAllSiteCode`), the script that drives it (script.ts) and its readme.md.
+
+- `init`: `POST /oauth/token` with the form written out by hand (`grant_type=...&client_id=...&client_secret=...`,
+  nothing encoded) as `application/x-www-form-urlencoded`; the bearer is kept.
+- script.ts: `init`, `getGoalId` (`GET /goals?page=1&perPage=200`, then `page=2`, ids collected from both), then
+  `createGoal` for a list of names (one `POST /goals` each: `CUSTOM`, counted each time).
+- The other methods as readme.md shows them: `getAllSiteID` and `getAllSiteCode` (`GET /sites?perPage=100`),
+  `createCD` (`POST /custom-datas` with Kameleoon's `method: CLIENT`, `type: UNIQUE` and the scope, `VISIT` when
+  none is given), `createNewAcessToPageGoal` (a `URL` goal per `{name: url}` with a match type), `getAllSegments`
+  (`GET /segments`), `createAAtest` (`POST /experiments` with goals, main goal, `targetingConfiguration` and
+  `type`) and `updateGlobalScript` (`GET /sites/{id}`, `trackingScript` set, the whole site `PUT`).
+
+Every call sends `Accept: */*`; writes, and the site read of `updateGlobalScript`, send
+`Content-Type: application/json`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 
 from tests.compat.conftest import bearer
 from tests.factories import TestAccount
 
-JSON = {"Content-Type": "application/json", "Accept": "*/*"}
+ACCEPT = {"Accept": "*/*"}
+JSON = {"Content-Type": "application/json", **ACCEPT}
+
+
+class AutomationClass:
+    """The class's calls, with its headers; `fetchData` throws on anything but a 2xx (axios)."""
+
+    def __init__(self, http: httpx.AsyncClient, account: TestAccount) -> None:
+        self.http = http
+        self.account = account
+        self.auth: dict[str, str] = {}
+
+    async def _fetch(self, method: str, url: str, headers: dict[str, str], data: Any = None) -> Any:
+        answer = await self.http.request(method, url, headers={**headers, **self.auth}, json=data)
+        assert answer.is_success, answer.text
+        return answer.json()
+
+    async def init(self) -> None:
+        body = (
+            f"grant_type=client_credentials&client_id={self.account.admin.client_id}"
+            f"&client_secret={self.account.admin.client_secret}"
+        )
+        answer = await self.http.post(
+            "/oauth/token", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert answer.status_code == 200, answer.text
+        self.auth = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    async def get_goal_id(self) -> list[int]:
+        first = await self._fetch("GET", "/goals?page=1&perPage=200", ACCEPT)
+        second = await self._fetch("GET", "/goals?page=2&perPage=200", ACCEPT)
+        return [goal["id"] for goal in first + second if goal["id"]]
+
+    async def create_goal(self, site_id: int, names: list[str]) -> dict[str, int]:
+        made = {}
+        for name in names:
+            body = {"name": name, "siteId": site_id, "type": "CUSTOM", "hasMultipleConversions": True}
+            made[name] = (await self._fetch("POST", "/goals", JSON, body))["id"]
+        return made
+
+    async def get_all_site_id(self) -> list[int]:
+        return [site["id"] for site in await self._fetch("GET", "/sites?perPage=100", ACCEPT) if site["id"]]
+
+    async def get_all_site_code(self) -> list[str]:
+        return [site["code"] for site in await self._fetch("GET", "/sites?perPage=100", ACCEPT) if site["code"]]
+
+    async def create_cd(self, site_id: int, cds: list[tuple[str, ...]]) -> dict[str, int]:
+        made = {}
+        for name, data_format, *scope in cds:
+            body = {
+                "format": data_format,
+                "method": "CLIENT",
+                "name": name,
+                "siteId": site_id,
+                "type": "UNIQUE",
+                "scope": scope[0] if scope else "VISIT",
+            }
+            made[name] = (await self._fetch("POST", "/custom-datas", JSON, body))["id"]
+        return made
+
+    async def create_access_to_page_goal(self, site_id: int, goals: list[dict[str, str]], match_type: str) -> list[int]:
+        made = []
+        for goal in goals:
+            ((name, url),) = goal.items()
+            body = {
+                "name": name,
+                "siteId": site_id,
+                "type": "URL",
+                "hasMultipleConversions": True,
+                "params": {"matchString": url, "matchType": match_type},
+            }
+            made.append((await self._fetch("POST", "/goals", JSON, body))["id"])
+        return made
+
+    async def get_all_segments(self) -> list[int]:
+        return [segment["id"] for segment in await self._fetch("GET", "/segments", ACCEPT) if segment["id"]]
+
+    async def create_aa_test(self, config: dict[str, Any]) -> Any:
+        keys = ("name", "siteId", "goals", "baseURL", "targetingConfiguration", "type", "mainGoalId")
+        return await self._fetch("POST", "/experiments", JSON, {key: config[key] for key in keys})
+
+    async def update_global_script(self, site_id: int, script: str) -> None:
+        configuration = await self._fetch("GET", f"/sites/{site_id}", JSON)
+        configuration["trackingScript"] = script
+        await self._fetch("PUT", f"/sites/{site_id}", JSON, configuration)
 
 
 async def test_creates_goals_custom_data_an_aa_test_and_the_global_script(
     kameleoon: tuple[httpx.AsyncClient, TestAccount],
 ) -> None:
     http, account = kameleoon
-    auth = {**await bearer(http, account), **JSON}
-    site = (await http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=auth)).json()
+    # The account's site, made in the back office.
+    owner = await bearer(http, account)
+    site = (await http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=owner)).json()
     site_id = site["id"]
 
-    # createGoal: one CUSTOM goal per name, counted each time.
-    custom = await http.post(
-        "/goals",
-        json={"name": "addToCart", "siteId": site_id, "type": "CUSTOM", "hasMultipleConversions": True},
-        headers=auth,
+    # script.ts: init, the goals' ids, then a goal per name.
+    client = AutomationClass(http, account)
+    await client.init()
+    assert await client.get_goal_id() == []
+    created = await client.create_goal(site_id, ["add_to_cart", "begin_checkout", "purchase"])
+    assert list(created) == ["add_to_cart", "begin_checkout", "purchase"]
+
+    # readme.md: the account's sites by id and by code.
+    assert await client.get_all_site_id() == [site_id]
+    assert await client.get_all_site_code() == [site["code"]]
+    # createCD: the readme's valid rows (the class itself skips bad names, formats and scopes before any call).
+    cds = await client.create_cd(
+        site_id, [("page_views", "NUMBER", "VISITOR"), ("isLoggedIn", "BOOLEAN"), ("lastPage", "STRING", "PAGE")]
     )
-    assert custom.status_code == 201, custom.text
+    for name, scope in [("page_views", "VISITOR"), ("isLoggedIn", "VISIT"), ("lastPage", "PAGE")]:
+        got = await http.get(f"/custom-datas/{cds[name]}", headers=client.auth)
+        assert got.status_code == 200 and got.json()["scope"] == scope and got.json()["method"] == "CLIENT", got.text
     # createNewAcessToPageGoal: a URL goal from {name: url} and a match type.
-    page = await http.post(
-        "/goals",
-        json={
-            "name": "checkout",
-            "siteId": site_id,
-            "type": "URL",
-            "hasMultipleConversions": True,
-            "params": {"matchString": "/checkout", "matchType": "CONTAINS"},
-        },
-        headers=auth,
-    )
-    assert page.status_code == 201, page.text
-
-    # createCD: custom data with Kameleoon's collection method, kept as given.
-    datum = await http.post(
-        "/custom-datas",
-        json={
-            "format": "STRING",
-            "method": "CLIENT",
-            "name": "plan",
-            "siteId": site_id,
-            "type": "UNIQUE",
-            "scope": "VISIT",
-        },
-        headers=auth,
-    )
-    assert datum.status_code == 201, datum.text
-    assert datum.json()["method"] == "CLIENT"
-
-    # getGoalId: two pages of 200, ids collected from both.
-    ids = []
-    for number in (1, 2):
-        listed = await http.get(f"/goals?page={number}&perPage=200", headers=auth)
-        assert listed.status_code == 200, listed.text
-        ids += [goal["id"] for goal in listed.json() if goal["id"]]
-    assert sorted(ids) == sorted([custom.json()["id"], page.json()["id"]])
-    # getAllSegments: a bare list of objects with ids.
-    segments = await http.get("/segments", headers=auth)
-    assert segments.status_code == 200 and segments.json() == []
+    (checkout,) = await client.create_access_to_page_goal(site_id, [{"checkout": "/checkout"}], "CONTAINS")
+    ids = await client.get_goal_id()
+    assert sorted(ids) == sorted([*created.values(), checkout])
+    assert await client.get_all_segments() == []
 
     # createAAtest: an experiment with goals, a main goal and where it runs.
-    aa = await http.post(
-        "/experiments",
-        json={
-            "name": "A/A test",
+    aa = await client.create_aa_test(
+        {
+            "name": "[KAM] new test aa",
             "siteId": site_id,
-            "goals": ids,
+            "goals": [created["add_to_cart"], checkout],
             "baseURL": "https://shop.example/",
             "targetingConfiguration": "SITE",
             "type": "CLASSIC",
-            "mainGoalId": custom.json()["id"],
-        },
-        headers=auth,
+            "mainGoalId": created["add_to_cart"],
+        }
     )
-    assert aa.status_code == 201, aa.text
-    assert aa.json()["targetingConfiguration"] == "SITE" and aa.json()["siteCode"] == site["code"]
+    assert aa["targetingConfiguration"] == "SITE" and aa["siteCode"] == site["code"]
 
     # updateGlobalScript: the site read, trackingScript set, the whole site PUT back.
-    configuration = (await http.get(f"/sites/{site_id}", headers=auth)).json()
-    configuration["trackingScript"] = "window.dataLayer = window.dataLayer || [];"
-    put = await http.put(f"/sites/{site_id}", json=configuration, headers=auth)
-    assert put.status_code == 200, put.text
-    assert put.json()["trackingScript"] == "window.dataLayer = window.dataLayer || [];"
+    await client.update_global_script(site_id, "window.dataLayer = window.dataLayer || [];")
+    got = await http.get(f"/sites/{site_id}", headers=client.auth)
+    assert got.json()["trackingScript"] == "window.dataLayer = window.dataLayer || [];"
 
 
 async def test_site_code_alone_names_the_site_and_must_agree_with_site_id(

@@ -1,14 +1,28 @@
 """An agency's gulp deploy task for Kameleoon, replayed call for call with only the base URL changed.
 
-Source: a public gulp toolkit's deploy task (`deploy.js` beside its `build.js`; found with the code search by
-its `getConditionSegmentURL`/`deployCodeToPlatform` functions). It reads an object, changes its code fields
-and writes the whole object back: PUT for sites and variations, PATCH for an experiment's common code and
-targeting, PUT for one segment condition.
+Source (read, not copied; the requests are rebuilt here from what each run sends): kamalOptiPhoenix/kam-Inchcape,
+gulp-tasks/deploy.js, a fork of the deploy task of Kameleoon's own Git integration template (Kameleoon/dev-template,
+gulp-tasks/deploy.js, replayed in test_kameleoon_dev_template.py). Every `gulp deploy` run gets a token first
+(`getAccessToken`: client credentials as a form), then:
+
+- `--global` (`deployGlobal`): `GET /sites/byCode/{code}`, its `trackingScript` replaced, the whole site `PUT`;
+- `--common` (`deployCommon`): `GET /experiments/{id}?optionalFields=goals`, its common code set, the whole
+  experiment `PATCH`ed to the same URL;
+- `--variation-id` (`deployVariation`): the experiment read first, then `GET /variations/{id}`, its code set,
+  the whole variation `PUT`;
+- `--targeting` (`deployTargeting`): the experiment read; without a targeting segment, a `JS_CODE` segment is
+  made (`createNewSegment`) and the experiment `PATCH`ed whole with it and `SAVED_TEMPLATE`; with one, the
+  segment is read and its `JS_CODE` condition replaced in place (`updateTargetingSegment`:
+  `PUT /segments/{id}/conditions/{conditionId}`), or, when it has none, one is appended to its first group with
+  an AND and the whole segment `PUT` back.
+
+GETs carry only `Authorization`; writes add `Content-Type: application/json` (`deployCodeToPlatform`).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -18,8 +32,55 @@ from tests.factories import TestAccount
 JSON = {"Content-Type": "application/json"}
 
 
-async def _project(http: httpx.AsyncClient, auth: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], int]:
+async def _gulp_deploy_token(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
+    """`getAccessToken`, at the start of every run: the form it sends, the bearer it keeps."""
+    answer = await http.post(
+        "/oauth/token",
+        content=urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": account.admin.client_id,
+                "client_secret": account.admin.client_secret,
+            }
+        ),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def _platform(http: httpx.AsyncClient, url: str, auth: dict[str, str]) -> Any:
+    """`getActualPlatformData`: anything but a 2xx stops the run."""
+    answer = await http.get(url, headers=auth)
+    assert answer.is_success, answer.text
+    return answer.json()
+
+
+async def _deploy(http: httpx.AsyncClient, method: str, url: str, body: Any, auth: dict[str, str]) -> Any:
+    """`deployCodeToPlatform`: PATCH for common code and for a patch request, PUT otherwise."""
+    answer = await http.request(method, url, json=body, headers={**auth, **JSON})
+    assert answer.is_success, answer.text
+    return answer.json()
+
+
+def _js_code_segment(name: str, site_id: int, code: str) -> dict[str, Any]:
+    """`createNewSegment`'s body: one group holding one `JS_CODE` condition."""
+    return {
+        "name": name,
+        "siteId": site_id,
+        "audienceTracking": False,
+        "audienceTrackingEditable": False,
+        "isFavorite": False,
+        "conditionsData": {
+            "firstLevelOrOperators": [False],
+            "firstLevel": [{"conditions": [{"targetingType": "JS_CODE", "jsCode": code, "applied": "IMMEDIATE"}]}],
+        },
+    }
+
+
+async def _project(http: httpx.AsyncClient, account: TestAccount) -> tuple[dict[str, Any], dict[str, Any], int]:
     # What the toolkit's user made in the back office beforehand: a site and an experiment.
+    auth = await bearer(http, account)
     site = (await http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=auth)).json()
     experiment = await http.post(
         "/experiments", json={"name": "Hero", "siteId": site["id"], "baseURL": "https://shop.example/"}, headers=auth
@@ -34,84 +95,143 @@ async def test_deploys_global_common_variation_and_targeting_code(
     kameleoon: tuple[httpx.AsyncClient, TestAccount],
 ) -> None:
     http, account = kameleoon
-    auth = await bearer(http, account)
-    site, experiment, variation_id = await _project(http, auth)
+    site, experiment, variation_id = await _project(http, account)
     experiment_url = f"/experiments/{experiment['id']}?optionalFields=goals"
 
-    # deployGlobal: the site by its code, its trackingScript replaced, the whole site PUT back.
-    found = await http.get(f"/sites/byCode/{site['code']}", headers=auth)
-    assert found.status_code == 200, found.text
-    global_site = found.json()
+    # gulp deploy --global
+    auth = await _gulp_deploy_token(http, account)
+    global_site = await _platform(http, f"/sites/byCode/{site['code']}", auth)
+    assert global_site["trackingScript"] is None, "nothing deployed yet: the platform and _deployed agree"
     global_site["trackingScript"] = "window.kGlobal = 1;"
-    put = await http.put(f"/sites/{global_site['id']}", json=global_site, headers={**auth, **JSON})
-    assert put.status_code == 200, put.text
-    assert put.json()["trackingScript"] == "window.kGlobal = 1;"
+    deployed = await _deploy(http, "PUT", f"/sites/{global_site['id']}", global_site, auth)
+    assert deployed["trackingScript"] == "window.kGlobal = 1;"
 
-    # deployCommon: the experiment with its goals, common code set, the whole experiment PATCHed back.
-    platform = (await http.get(experiment_url, headers=auth)).json()
+    # gulp deploy --common
+    auth = await _gulp_deploy_token(http, account)
+    platform = await _platform(http, experiment_url, auth)
     platform["commonJavaScriptCode"] = "window.kCommon = 1;"
     platform["commonCssCode"] = ".hero { color: red; }"
-    patched = await http.patch(experiment_url, json=platform, headers={**auth, **JSON})
-    assert patched.status_code == 200, patched.text
-    assert patched.json()["commonCssCode"] == ".hero { color: red; }"
+    deployed = await _deploy(http, "PATCH", experiment_url, platform, auth)
+    assert deployed["commonCssCode"] == ".hero { color: red; }"
 
-    # deployVariation: the experiment read first, then the variation, its code set, the whole variation PUT.
-    assert (await http.get(experiment_url, headers=auth)).status_code == 200
-    variation = (await http.get(f"/variations/{variation_id}", headers=auth)).json()
+    # gulp deploy --variation-id
+    auth = await _gulp_deploy_token(http, account)
+    await _platform(http, experiment_url, auth)
+    variation = await _platform(http, f"/variations/{variation_id}", auth)
+    assert variation["jsCode"] is None and variation["cssCode"] is None
     variation["jsCode"] = "document.title = 'B';"
     variation["cssCode"] = "body { margin: 0; }"
-    put = await http.put(f"/variations/{variation_id}", json=variation, headers={**auth, **JSON})
-    assert put.status_code == 200, put.text
-    assert put.json()["jsCode"] == "document.title = 'B';"
+    deployed = await _deploy(http, "PUT", f"/variations/{variation_id}", variation, auth)
+    assert deployed["jsCode"] == "document.title = 'B';"
 
-    # deployTargeting, first time: no segment yet, so a JS_CODE segment is made and the experiment PATCHed
-    # whole with it and targetingConfiguration SAVED_TEMPLATE.
-    platform = (await http.get(experiment_url, headers=auth)).json()
+    # gulp deploy --targeting, first time: no segment yet.
+    auth = await _gulp_deploy_token(http, account)
+    platform = await _platform(http, experiment_url, auth)
     assert platform["targetingSegmentId"] is None
-    segment = await http.post(
+    made = await http.post(
         "/segments",
-        json={
-            "name": platform["name"],
-            "siteId": platform["siteId"],
-            "audienceTracking": False,
-            "audienceTrackingEditable": False,
-            "isFavorite": False,
-            "conditionsData": {
-                "firstLevelOrOperators": [False],
-                "firstLevel": [
-                    {"conditions": [{"targetingType": "JS_CODE", "jsCode": "return true;", "applied": "IMMEDIATE"}]}
-                ],
-            },
-        },
+        json=_js_code_segment(platform["name"], platform["siteId"], "return true;"),
         headers={**auth, **JSON},
     )
-    assert segment.status_code == 201, segment.text
-    platform["targetingSegmentId"] = segment.json()["id"]
+    assert made.is_success, made.text
+    platform["targetingSegmentId"] = made.json()["id"]
     platform["targetingConfiguration"] = "SAVED_TEMPLATE"
-    patched = await http.patch(experiment_url, json=platform, headers={**auth, **JSON})
-    assert patched.status_code == 200, patched.text
-    assert patched.json()["targetingConfiguration"] == "SAVED_TEMPLATE"
+    deployed = await _deploy(http, "PATCH", experiment_url, platform, auth)
+    assert deployed["targetingConfiguration"] == "SAVED_TEMPLATE"
+    assert deployed["commonJavaScriptCode"] == "window.kCommon = 1;", "the whole object went back"
 
-    # deployTargeting, next time: the segment's JS_CODE condition replaced in place by its id.
-    platform = (await http.get(experiment_url, headers=auth)).json()
-    current = (await http.get(f"/segments/{platform['targetingSegmentId']}", headers=auth)).json()
+    # gulp deploy --targeting, next time: the segment's JS_CODE condition replaced in place by its id.
+    auth = await _gulp_deploy_token(http, account)
+    platform = await _platform(http, experiment_url, auth)
+    current = await _platform(http, f"/segments/{platform['targetingSegmentId']}", auth)
     condition = next(
         c for c in current["conditionsData"]["firstLevel"][0]["conditions"] if c["targetingType"] == "JS_CODE"
     )
-    put = await http.put(
+    assert condition["jsCode"] == "return true;", "the platform still holds what was deployed"
+    deployed = await _deploy(
+        http,
+        "PUT",
         f"/segments/{current['id']}/conditions/{condition['id']}",
-        json={"targetingType": "JS_CODE", "id": condition["id"], "jsCode": "return window.ok === true;"},
-        headers={**auth, **JSON},
+        {"targetingType": "JS_CODE", "id": condition["id"], "jsCode": "return window.ok === true;"},
+        auth,
     )
-    assert put.status_code == 200, put.text
-    conditions = put.json()["conditionsData"]["firstLevel"][0]["conditions"]
+    conditions = deployed["conditionsData"]["firstLevel"][0]["conditions"]
     assert [c["jsCode"] for c in conditions] == ["return window.ok === true;"]
+
+
+async def test_targeting_appends_a_js_condition_to_a_segment_made_in_the_back_office(
+    kameleoon: tuple[httpx.AsyncClient, TestAccount],
+) -> None:
+    http, account = kameleoon
+    site, experiment, _ = await _project(http, account)
+    experiment_url = f"/experiments/{experiment['id']}?optionalFields=goals"
+    # The experiment already targets a segment someone made by hand: returning visitors on a phone.
+    owner = await bearer(http, account)
+    by_hand = await http.post(
+        "/segments",
+        json={
+            "name": "Returning phones",
+            "siteId": site["id"],
+            "conditionsData": {
+                "firstLevel": [
+                    {
+                        "conditions": [
+                            {"targetingType": "NEW_VISITORS", "visitorType": "RETURNING"},
+                            {"targetingType": "DEVICE_TYPE", "device": "PHONE"},
+                        ],
+                        "orOperators": [False],
+                    }
+                ]
+            },
+        },
+        headers=owner,
+    )
+    assert by_hand.status_code == 201, by_hand.text
+    targeted = await http.patch(
+        f"/experiments/{experiment['id']}", json={"targetingSegmentId": by_hand.json()["id"]}, headers=owner
+    )
+    assert targeted.status_code == 200, targeted.text
+
+    # gulp deploy --targeting: the segment has no JS_CODE condition, so one is appended to its first group, with
+    # an AND before it, and the whole segment is PUT back.
+    auth = await _gulp_deploy_token(http, account)
+    platform = await _platform(http, experiment_url, auth)
+    segment = await _platform(http, f"/segments/{platform['targetingSegmentId']}", auth)
+    group = segment["conditionsData"]["firstLevel"][0]
+    assert all(c["targetingType"] != "JS_CODE" for c in group["conditions"])
+    group["conditions"].append({"targetingType": "JS_CODE", "jsCode": "return true;", "applied": "IMMEDIATE"})
+    group["orOperators"].append(False)
+    deployed = await _deploy(http, "PUT", f"/segments/{segment['id']}", segment, auth)
+    conditions = deployed["conditionsData"]["firstLevel"][0]["conditions"]
+    assert [c["targetingType"] for c in conditions] == ["NEW_VISITORS", "DEVICE_TYPE", "JS_CODE"]
+    assert deployed["conditionsData"]["firstLevel"][0]["orOperators"] == [False, False]
+    # The next run finds that condition by its id and replaces it in place.
+    appended = conditions[2]
+    auth = await _gulp_deploy_token(http, account)
+    await _platform(http, experiment_url, auth)
+    again = await _platform(http, f"/segments/{segment['id']}", auth)
+    assert (
+        next(c for c in again["conditionsData"]["firstLevel"][0]["conditions"] if c["targetingType"] == "JS_CODE")["id"]
+        == appended["id"]
+    )
+    replaced = await _deploy(
+        http,
+        "PUT",
+        f"/segments/{segment['id']}/conditions/{appended['id']}",
+        {"targetingType": "JS_CODE", "id": appended["id"], "jsCode": "return 1;"},
+        auth,
+    )
+    assert [c.get("jsCode") for c in replaced["conditionsData"]["firstLevel"][0]["conditions"]] == [
+        None,
+        None,
+        "return 1;",
+    ]
 
 
 async def test_an_echo_changed_by_hand_is_refused_naming_it(kameleoon: tuple[httpx.AsyncClient, TestAccount]) -> None:
     http, account = kameleoon
-    auth = await bearer(http, account)
-    site, experiment, _ = await _project(http, auth)
+    auth = await _gulp_deploy_token(http, account)
+    site, experiment, _ = await _project(http, account)
     got = (await http.get(f"/sites/byCode/{site['code']}", headers=auth)).json()
     refused = await http.put(f"/sites/{got['id']}", json={**got, "code": "zzzzzzzzzz"}, headers=auth)
     assert refused.status_code == 400 and refused.json()["details"][0]["field"] == "code", refused.text

@@ -1,16 +1,26 @@
 """Kameleoon's `/personalizations` as an agency's public gulp toolkit calls it, call for call, against a real server.
 
-Source (read, not copied; the requests are rebuilt here from what each task sends): a public gulp toolkit for
-Kameleoon projects, found with the code search by its functions. Its `create` task (`createNewPersonalization`,
-`updatePersonalization`) makes a project's goals and personalization; its `deploy` task (`getPersonalizationUrl`,
-`deployPersonalization`, `deployTargeting`) reads the personalization, writes its code back in the whole object
-with PATCH, and gives it a JavaScript targeting segment. Only the base URL differs from what it sends to
-api.kameleoon.com.
+Source (read, not copied; the requests are rebuilt here from what each run sends): kamalOptiPhoenix/kam-Inchcape,
+gulp-tasks/create.js and gulp-tasks/deploy.js (the deploy task is replayed for experiments in
+test_gulp_deploy_toolkit.py). Every run gets a token first (client credentials as a form).
+
+- `gulp create` on a personalizations folder: `GET /sites/byCode/{code}`, one `POST /goals` per goal of the
+  project's config, `POST /personalizations` with `{siteId, name}`, then `PATCH /personalizations/{id}` with
+  `{goals, mainGoalId}`. Every call of this task sends `Content-Type: application/json`, GETs too (`apiJson`
+  with `authHeaders`), and stops at the first answer that is not a 2xx with JSON.
+- `gulp deploy` of the personalization's code (`deployPersonalization`):
+  `GET /personalizations/{id}?optionalFields=goals`, its `javaScriptCode` and `cssCode` set, the whole object
+  `PATCH`ed to the same URL.
+- `gulp deploy --targeting` (`deployTargeting`): the personalization read; without a targeting segment, a
+  `JS_CODE` segment is made and the personalization `PATCH`ed whole with it and `SAVED_TEMPLATE`.
+
+Only the base URL differs from what the toolkit sends to api.kameleoon.com.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -20,24 +30,28 @@ from tests.server import Server
 
 pytestmark = pytest.mark.server
 
+JSON = {"Content-Type": "application/json"}
+
 
 async def _token(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
-    # getAccessToken: client credentials as a form.
+    """getAccessToken, at the start of every run: client credentials as a form."""
     answer = await http.post(
         "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": account.admin.client_id,
-            "client_secret": account.admin.client_secret,
-        },
+        content=urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": account.admin.client_id,
+                "client_secret": account.admin.client_secret,
+            }
+        ),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}", "Content-Type": "application/json"}
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 async def _ok(answer: httpx.Response) -> Any:
-    # apiJson: anything but a 2xx with JSON stops the task.
+    # apiJson (create) and the deploy task: anything but a 2xx with JSON stops the run.
     assert answer.is_success, answer.text
     return answer.json()
 
@@ -46,47 +60,55 @@ async def test_the_toolkit_creates_deploys_and_targets_a_personalization(
     versicolor: Server, account: TestAccount
 ) -> None:
     async with httpx.AsyncClient(base_url=versicolor.base_url, timeout=30) as http:
-        auth = await _token(http, account)
+        # What the toolkit's user has beforehand: a site, whose code names the project's folder.
         made_site = await _ok(
-            await http.post("/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=auth)
+            await http.post(
+                "/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=await _token(http, account)
+            )
         )
-        # create: getSiteByCode, then the config's goals, then the personalization, then its goals.
-        site = await _ok(await http.get(f"/sites/byCode/{made_site['code']}", headers=auth))
+
+        # gulp create --path <client>/<siteCode>-shop/personalizations/<name>
+        create = {**await _token(http, account), **JSON}
+        site = await _ok(await http.get(f"/sites/byCode/{made_site['code']}", headers=create))
         goals = [
             await _ok(
                 await http.post(
                     "/goals",
                     json={"name": name, "siteId": site["id"], "type": "CUSTOM", "hasMultipleConversions": True},
-                    headers=auth,
+                    headers=create,
                 )
             )
             for name in ("add to cart", "purchase")
         ]
         created = await _ok(
-            await http.post("/personalizations", json={"siteId": site["id"], "name": "Free shipping"}, headers=auth)
+            await http.post("/personalizations", json={"siteId": site["id"], "name": "Free shipping"}, headers=create)
         )
         assert created["id"] and created["name"] == "Free shipping"
         goal_ids = [g["id"] for g in goals]
         await _ok(
             await http.patch(
-                f"/personalizations/{created['id']}", json={"goals": goal_ids, "mainGoalId": goal_ids[0]}, headers=auth
+                f"/personalizations/{created['id']}",
+                json={"goals": goal_ids, "mainGoalId": goal_ids[0]},
+                headers=create,
             )
         )
 
-        # deploy: the personalization with its goals, its code compared, then the whole object written back.
+        # gulp deploy of the personalization's code: read with its goals, code compared, the whole object back.
         url = f"/personalizations/{created['id']}?optionalFields=goals"
+        auth = await _token(http, account)
         platform = await _ok(await http.get(url, headers=auth))
         assert platform["goals"] == goal_ids and platform["mainGoalId"] == goal_ids[0]
         assert platform["status"] != "active", "not live: the toolkit deploys without --force-live"
         assert platform["cssCode"] is None and platform["javaScriptCode"] is None
         platform["javaScriptCode"] = "document.body.classList.add('free-shipping');\n"
         platform["cssCode"] = ".free-shipping .banner { display: block; }\n"
-        deployed = await _ok(await http.patch(url, json=platform, headers=auth))
+        deployed = await _ok(await http.patch(url, json=platform, headers={**auth, **JSON}))
         assert deployed["javaScriptCode"] == platform["javaScriptCode"]
         assert deployed["cssCode"] == platform["cssCode"]
 
-        # deploy --targeting: no targeting segment yet, so a JS_CODE segment is made and the personalization
+        # gulp deploy --targeting: no targeting segment yet, so a JS_CODE segment is made and the personalization
         # patched, whole, to point at it.
+        auth = await _token(http, account)
         actual = await _ok(await http.get(url, headers=auth))
         assert actual["targetingSegmentId"] is None
         segment = await _ok(
@@ -109,14 +131,13 @@ async def test_the_toolkit_creates_deploys_and_targets_a_personalization(
                         ],
                     },
                 },
-                headers=auth,
+                headers={**auth, **JSON},
             )
         )
         actual["targetingSegmentId"] = segment["id"]
         actual["targetingConfiguration"] = "SAVED_TEMPLATE"
-        targeted = await _ok(await http.patch(url, json=actual, headers=auth))
+        targeted = await _ok(await http.patch(url, json=actual, headers={**auth, **JSON}))
         assert targeted["targetingSegmentId"] == segment["id"]
         assert targeted["targetingConfiguration"] == "SAVED_TEMPLATE"
         assert targeted["goals"] == goal_ids, "the whole object went back: nothing was lost"
-        live = await _ok(await http.patch(f"/personalizations/{created['id']}?action=ACTIVATE", headers=auth))
-        assert live["status"] == "ACTIVE"
+        assert targeted["javaScriptCode"] == platform["javaScriptCode"]
