@@ -95,7 +95,7 @@ async def test_bad_date_intervals_are_refused(
     ("body", "field"),
     [
         ({"breakdown": {"type": "OPERATING_SYSTEM"}}, "breakdown.type"),
-        ({"breakdown": {"type": "CUSTOM_DATUM", "index": 1}}, "breakdown.type"),  # not supported yet
+        ({"breakdown": {"type": "CUSTOM_DATUM", "index": 1}}, "breakdown.index"),  # the site has no datum 1
         ({"breakdown": {"type": "INTERVAL"}}, "breakdown.interval"),
         ({"breakdown": {"type": "INTERVAL", "interval": "DECADE"}}, "breakdown.interval"),
         ({"breakdown": {"type": "COUNTRY", "interval": "DAY"}}, "breakdown.interval"),

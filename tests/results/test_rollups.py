@@ -39,6 +39,8 @@ REQUESTS = [
     ReportRequest.build(breakdown_type=BreakdownType.NEW_VISITOR),
     ReportRequest.build(filters=[(Attribute.COUNTRY, ["FR", "DE"], True)]),
     ReportRequest.build(visitor_data=False, filters=[(Attribute.BROWSER, ["CHROME"], False)]),
+    ReportRequest.build(breakdown_type=BreakdownType.CUSTOM_DATUM, breakdown_index=3),
+    ReportRequest.build(visitor_data=False, breakdown_type=BreakdownType.CUSTOM_DATUM, breakdown_index=3),
 ]
 
 
@@ -133,6 +135,7 @@ def _random_history(made: Shop, rnd: random.Random) -> list[dict[str, Any]]:
             "browser": rnd.choice(["CHROME", "SAFARI"]),
             **({"country": rnd.choice(["FR", "DE", "US"])} if rnd.random() < 0.8 else {}),
             **({"newVisitor": rnd.random() < 0.5} if rnd.random() < 0.8 else {}),
+            **({"customData": {"3": rnd.choice(["gold", "silver", 7, 2.5, True, ""])}} if rnd.random() < 0.8 else {}),
         }
         exposed = T + timedelta(hours=rnd.randrange(0, 72))
         # Several exposures to the same arm: the earliest is the one that counts, whenever it arrives.

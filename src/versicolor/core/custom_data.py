@@ -81,6 +81,12 @@ def scoped(principal: Principal) -> Select[CustomDatum]:
     return select(CustomDatum).where(CustomDatum.account_id == principal.account_id)
 
 
+async def of_site(*, session: AsyncSession, principal: Principal, site_id: int) -> list[CustomDatum]:
+    """The custom data of one of the caller's sites, by index."""
+    query = scoped(principal).where(CustomDatum.site_id == site_id).order_by(CustomDatum.index)
+    return list(await session.scalars(query))
+
+
 async def _next_index(session: AsyncSession, site_id: int) -> int:
     highest = await session.scalar(select(func.max(CustomDatum.index)).where(CustomDatum.site_id == site_id))
     index = 0 if highest is None else highest + 1

@@ -23,6 +23,7 @@ from versicolor.results.sums import (
     groups,
     key,
     key_of_row,
+    needs_exposure,
     per_visit_goal_columns,
     visitor_conditions,
 )
@@ -35,8 +36,9 @@ async def count_units(session: AsyncSession, scope: Scope, dialect: str, result:
     await from_events.count_units(session, scope, dialect, result, stored_visits=True)
 
 
-def _goal_rows(scope: Scope, dialect: str, *extra: Any) -> Any:
-    """The report's visitor-goal rows: arm, key, goal and `extra` columns, as a subquery."""
+def _goal_rows(scope: Scope, dialect: str, *extra: Any, with_exposure: bool = False) -> Any:
+    """The report's visitor-goal rows: arm, key, goal and `extra` columns, as a select; joined to the visitor's
+    exposure when asked (`extra` may then name its columns) or when the key is only there (custom data)."""
     columns: list[Any] = [_R.variation_id.label("arm"), _R.goal_id, *extra]
     breakdown_key = key(scope, dialect, _R)
     if breakdown_key is not None:
@@ -45,7 +47,10 @@ def _goal_rows(scope: Scope, dialect: str, *extra: Any) -> Any:
     if not scope.request.cuped_goal_ids:
         # Rows kept only for their pre-exposure conversions count for nothing here.
         conditions.append(_R.conversions > 0)
-    return select(*columns).where(*conditions)
+    rows = select(*columns).where(*conditions)
+    if with_exposure or needs_exposure(scope):
+        rows = rows.join(_E, and_(_E.experiment_id == _R.experiment_id, _E.visitor_code == _R.visitor_code))
+    return rows
 
 
 async def sum_conversions(session: AsyncSession, scope: Scope, dialect: str, result: Aggregates) -> None:
@@ -59,9 +64,15 @@ async def sum_per_visit(session: AsyncSession, scope: Scope, dialect: str, resul
     """Per-visit sums of every goal per arm and key: a converting visitor's k and cv, and its counted visits v
     from its exposure."""
     rows = (
-        _goal_rows(scope, dialect, _R.conversions.label("k"), _R.converted_visits.label("cv"), _R.revenue)
-        .add_columns(_E.visits.label("v"))
-        .join(_E, and_(_E.experiment_id == _R.experiment_id, _E.visitor_code == _R.visitor_code))
+        _goal_rows(
+            scope,
+            dialect,
+            _R.conversions.label("k"),
+            _R.converted_visits.label("cv"),
+            _R.revenue,
+            _E.visits.label("v"),
+            with_exposure=True,
+        )
         .where(_R.conversions > 0)
         .subquery("rows")
     )

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from versicolor.core.errors import Detail, Invalid
 from versicolor.core.resources import MAX_ID
 from versicolor.core.segments import vocabulary
+from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX
 from versicolor.tracking import events as tracked
 
 MAX_GOALS = 50
@@ -43,13 +44,15 @@ class Attribute(StrEnum):
 
 
 class BreakdownType(StrEnum):
-    """How a report splits each variation's data: by time bucket or by one attribute."""
+    """How a report splits each variation's data: by time bucket, by one attribute, or by the value of one
+    custom datum."""
 
     INTERVAL = "INTERVAL"
     DEVICE_TYPE = "DEVICE_TYPE"
     BROWSER = "BROWSER"
     COUNTRY = "COUNTRY"
     NEW_VISITOR = "NEW_VISITOR"
+    CUSTOM_DATUM = "CUSTOM_DATUM"
 
 
 class Interval(StrEnum):
@@ -72,16 +75,21 @@ class DateInterval:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """The split of a report: `interval` is set exactly when `type` is INTERVAL."""
+    """The split of a report: `interval` is set exactly when `type` is INTERVAL, `index` (the custom datum's)
+    exactly when it is CUSTOM_DATUM."""
 
     type: BreakdownType
     interval: Interval | None = None
+    index: int | None = None
 
-    def to_json(self) -> dict[str, str]:
-        """The wire form: `{"type"}`, plus `"interval"` for INTERVAL."""
-        if self.interval is None:
-            return {"type": self.type.value}
-        return {"type": self.type.value, "interval": self.interval.value}
+    def to_json(self) -> dict[str, Any]:
+        """The wire form: `{"type"}`, plus `"interval"` for INTERVAL and `"index"` for CUSTOM_DATUM."""
+        form: dict[str, Any] = {"type": self.type.value}
+        if self.interval is not None:
+            form["interval"] = self.interval.value
+        if self.index is not None:
+            form["index"] = self.index
+        return form
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,7 @@ class ReportRequest:
         cuped_goal_ids: Sequence[int] | None = None,
         breakdown_type: BreakdownType | None = None,
         breakdown_interval: Interval | None = None,
+        breakdown_index: int | None = None,
         cumulative: bool = False,
         filters: Sequence[tuple[Attribute, Sequence[str | bool], bool]] | None = None,
         callback_url: str | None = None,
@@ -152,7 +161,7 @@ class ReportRequest:
             problems.append(Detail("referenceVariationId", "must be 0 (the original) or a variation id"))
         intervals, interval_problems = _check_intervals(date_intervals or ())
         problems += interval_problems
-        breakdown, breakdown_problems = _check_breakdown(breakdown_type, breakdown_interval)
+        breakdown, breakdown_problems = _check_breakdown(breakdown_type, breakdown_interval, breakdown_index)
         problems += breakdown_problems
         if cumulative and breakdown_type is not BreakdownType.INTERVAL:
             problems.append(Detail("cumulative", "goes with a breakdown of type INTERVAL: it sums the time buckets"))
@@ -218,6 +227,7 @@ class ReportRequest:
             else Breakdown(
                 BreakdownType(breakdown["type"]),
                 Interval(breakdown["interval"]) if breakdown.get("interval") else None,
+                breakdown.get("index"),
             ),
             # Requests stored before `cumulative` existed are not cumulative.
             cumulative=bool(stored.get("cumulative", False)),
@@ -278,17 +288,27 @@ def _check_intervals(raw: Sequence[tuple[datetime, datetime]]) -> tuple[tuple[Da
     return tuple(i for _, i in ordered), problems
 
 
-def _check_breakdown(kind: BreakdownType | None, interval: Interval | None) -> tuple[Breakdown | None, list[Detail]]:
+def _check_breakdown(
+    kind: BreakdownType | None, interval: Interval | None, index: int | None
+) -> tuple[Breakdown | None, list[Detail]]:
     if kind is None:
-        if interval is not None:
-            return None, [Detail("breakdown.type", "is required with breakdown.interval")]
-        return None, []
+        given = [name for name, value in (("interval", interval), ("index", index)) if value is not None]
+        return None, [Detail("breakdown.type", f"is required with breakdown.{given[0]}")] if given else []
+    problems = []
     if kind is BreakdownType.INTERVAL and interval is None:
         allowed = ", ".join(i.value for i in Interval)
-        return None, [Detail("breakdown.interval", f"is required with type INTERVAL; one of {allowed}")]
+        problems.append(Detail("breakdown.interval", f"is required with type INTERVAL; one of {allowed}"))
     if kind is not BreakdownType.INTERVAL and interval is not None:
-        return None, [Detail("breakdown.interval", f"applies only to type INTERVAL, not {kind.value}")]
-    return Breakdown(kind, interval), []
+        problems.append(Detail("breakdown.interval", f"applies only to type INTERVAL, not {kind.value}"))
+    if kind is BreakdownType.CUSTOM_DATUM and index is None:
+        problems.append(Detail("breakdown.index", "is required with type CUSTOM_DATUM: the custom datum's index"))
+    if kind is not BreakdownType.CUSTOM_DATUM and index is not None:
+        problems.append(Detail("breakdown.index", f"applies only to type CUSTOM_DATUM, not {kind.value}"))
+    if index is not None and not 0 <= index <= MAX_CUSTOM_DATA_INDEX:
+        problems.append(Detail("breakdown.index", f"custom data indexes run from 0 to {MAX_CUSTOM_DATA_INDEX}"))
+    if problems:
+        return None, problems
+    return Breakdown(kind, interval, index), []
 
 
 _BOOLEAN_WORDS = {"true": "true", "false": "false"}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from versicolor import metrics
+from versicolor.core import custom_data
 from versicolor.core.errors import DomainError, Invalid
 from versicolor.core.experiments import deviations, experiments
 from versicolor.core.experiments.lifecycle import Status
@@ -23,7 +24,7 @@ from versicolor.db.models import Experiment, Goal
 from versicolor.db.models.results import ResultReport
 from versicolor.results import aggregation, callback_keys, report, store, sums
 from versicolor.results.callbacks import CallbackSender
-from versicolor.results.request import ReportRequest
+from versicolor.results.request import Breakdown, BreakdownType, ReportRequest
 
 log = logging.getLogger("versicolor.results")
 
@@ -59,6 +60,8 @@ async def request_report(
                 f"{request.reference_variation_id} is not a variation of experiment {experiment.id}; "
                 f"use 0 (the original) or one of its variations ({listed})",
             )
+    if request.breakdown is not None and request.breakdown.type is BreakdownType.CUSTOM_DATUM:
+        await _check_breakdown_datum(session, principal, experiment, request.breakdown)
     if request.callback_url is not None:
         await callbacks.check(request.callback_url)
     return await store.create(session=session, principal=principal, experiment_id=experiment.id, request=request)
@@ -77,6 +80,26 @@ async def _check_goals(session: AsyncSession, experiment: Experiment, goal_ids: 
     missing = [g for g in goal_ids if g not in found]
     if missing:
         raise Invalid.field(field, f"goals {missing} are not goals of site {experiment.site_id}, the experiment's site")
+
+
+async def _check_breakdown_datum(
+    session: AsyncSession, principal: Principal, experiment: Experiment, breakdown: Breakdown
+) -> None:
+    """A CUSTOM_DATUM breakdown names a custom datum of the experiment's site that holds one value per visitor."""
+    data = await custom_data.of_site(session=session, principal=principal, site_id=experiment.site_id)
+    datum = next((d for d in data if d.index == breakdown.index), None)
+    if datum is None:
+        listed = ", ".join(f"{d.index} ({d.name})" for d in data) or "none yet"
+        raise Invalid.field(
+            "breakdown.index",
+            f"site {experiment.site_id} has no custom datum at index {breakdown.index}; its custom data: {listed}",
+        )
+    if datum.type != custom_data.DataType.UNIQUE:
+        raise Invalid.field(
+            "breakdown.index",
+            f"custom datum {breakdown.index} ({datum.name}) is of type {datum.type}: a visitor may hold several "
+            "of its values, and would count in several keys; only UNIQUE custom data break a report down",
+        )
 
 
 async def _experiment_goal_ids(session: AsyncSession, experiment: Experiment) -> list[int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, false, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Float, Text, and_, case, cast, false, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -171,14 +171,51 @@ def _bucket(interval: Interval, dialect: str, source: Source) -> ColumnElement[A
     return func.strftime(literal_column(f"'{pattern[interval]}'"), source.timestamp)
 
 
+def _custom_datum(index: int, dialect: str) -> ColumnElement[Any]:
+    """The text of the value the first exposure carried for custom datum `index`: a string as it is, a number
+    or a boolean as JSON writes it; NULL when it carried none, or an empty string.
+
+    The index is an integer checked by the request, written into the SQL (see `_bucket`).
+    """
+    column = TrackingExposure.custom_data
+    if dialect == "postgresql":
+        # ->> on json gives exactly that text (a string unquoted, true/false, the number as sent).
+        value = column.op("->>")(literal_column(f"'{index}'"))
+        return func.nullif(value, literal_column("''"))
+    # SQLite's json_extract turns true into 1: the JSON type says which text to give.
+    path: ColumnElement[str] = literal_column(f"'$.\"{index}\"'")
+    kind = func.json_type(column, path)
+    extracted = func.json_extract(column, path)
+    return case(
+        (kind == literal_column("'true'"), literal_column("'true'")),
+        (kind == literal_column("'false'"), literal_column("'false'")),
+        (kind.in_([literal_column("'integer'"), literal_column("'real'")]), cast(extracted, Text)),
+        (kind == literal_column("'null'"), None),
+        else_=func.nullif(extracted, literal_column("''")),
+    )
+
+
+def needs_exposure(scope: Scope) -> bool:
+    """The breakdown key is only on the exposure row, not on its copies in the rollups (custom data)."""
+    breakdown = scope.request.breakdown
+    return breakdown is not None and breakdown.type is BreakdownType.CUSTOM_DATUM
+
+
 def key(scope: Scope, dialect: str, source: Source = TrackingExposure) -> ColumnElement[Any] | None:
-    """The visitor's breakdown key, from its first exposure (None without a breakdown)."""
+    """The visitor's breakdown key, from its first exposure (None without a breakdown).
+
+    A custom datum key is read from the exposure row itself whatever `source` is: a query over the rollups
+    joins the exposure when `needs_exposure`.
+    """
     breakdown = scope.request.breakdown
     if breakdown is None:
         return None
     if breakdown.type is BreakdownType.INTERVAL:
         assert breakdown.interval is not None
         return _bucket(breakdown.interval, dialect, source)
+    if breakdown.type is BreakdownType.CUSTOM_DATUM:
+        assert breakdown.index is not None
+        return _custom_datum(breakdown.index, dialect)
     column = _attribute(source, Attribute(breakdown.type.value))
     if breakdown.type is BreakdownType.NEW_VISITOR:
         return case(
@@ -198,7 +235,15 @@ def key_of(raw: Any, scope: Scope) -> str:
         # A naive UTC timestamp from PostgreSQL, or SQLite's text of the same form.
         moment = raw.strftime("%Y-%m-%d %H:%M:%S") if isinstance(raw, datetime) else str(raw)
         return moment.replace(" ", "T") + "Z"
+    if breakdown.type is BreakdownType.CUSTOM_DATUM:
+        return custom_datum_key(str(raw))
     return str(raw)
+
+
+def custom_datum_key(value: str) -> str:
+    """A custom datum's value as a breakdown key: as it is, except that a value beginning with "_" gets one more,
+    so that no value can be taken for `_reference` or `_unknown` (and two values never share a key)."""
+    return "_" + value if value.startswith("_") else value
 
 
 def key_of_row(values: Any, scope: Scope) -> str:

@@ -67,6 +67,7 @@ class BreakdownIn(CamelIn):
 
     type: BreakdownType
     interval: Interval | None = None
+    index: int | None = Field(default=None, description="with type CUSTOM_DATUM: the index of a custom datum")
 
 
 class FilterIn(CamelIn):
@@ -113,6 +114,7 @@ class ResultsRequestIn(CamelIn):
             cuped_goal_ids=self.goal_ids_cuped,
             breakdown_type=self.breakdown.type if self.breakdown else None,
             breakdown_interval=self.breakdown.interval if self.breakdown else None,
+            breakdown_index=self.breakdown.index if self.breakdown else None,
             cumulative=self.cumulative,
             filters=[(f.type, f.values, f.include) for f in self.filters or ()],
             callback_url=self.callback_url,
