@@ -18,6 +18,8 @@ from versicolor.core.roles import Role
 from versicolor.engine import preview
 from versicolor.runtime import Runtime
 
+JSON = {"Accept": "application/json"}
+
 
 def token_of(link: str) -> str:
     return parse_qs(urlsplit(link).query)[preview.PARAMETER][0]
@@ -28,7 +30,7 @@ async def test_simulate_answers_a_link_per_variation_on_the_experiments_page(
 ) -> None:
     made = await shop(client, factory, activate=False)
     viewer = await factory.member(made.account, Role.VIEWER)
-    answer = await client.get(f"/experiments/simulate/{made.experiment_id}", headers=viewer.headers)
+    answer = await client.get(f"/experiments/simulate/{made.experiment_id}", headers={**viewer.headers, **JSON})
     assert answer.status_code == 200, answer.text
     links = answer.json()
     assert [(x["variationId"], x["variationName"]) for x in links] == [
@@ -39,6 +41,42 @@ async def test_simulate_answers_a_link_per_variation_on_the_experiments_page(
     for link in links:
         assert link["url"].startswith("https://shop.example/cart?versicolor_preview=")
         assert link["experimentId"] == made.experiment_id and link["expiresAt"].endswith("Z")
+
+
+async def test_simulate_answers_the_first_variations_link_as_text_unless_json_alone_is_asked(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    made = await shop(client, factory, activate=False)
+    path = f"/experiments/simulate/{made.experiment_id}"
+    # Kameleoon's clients read the answer as text and open it: one link, the first variation's.
+    for accept in (None, "*/*", "text/plain", "application/json, text/plain, */*", "text/*;q=0.5, application/json"):
+        headers = made.account.headers if accept is None else {**made.account.headers, "Accept": accept}
+        answer = await client.get(path, headers=headers)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain"), (accept, answer)
+        link = answer.text
+        assert link.startswith("https://shop.example/cart?versicolor_preview="), (accept, link)
+        shown = await client.get(
+            f"/data/v1/sites/{made.code}/preview",
+            params={"token": token_of(link)},
+            headers={"Origin": "https://shop.example"},
+        )
+        assert shown.status_code == 200 and shown.json()["variationId"] == made.variation_ids[0], shown.text
+    for accept in ("application/json", "application/json, text/plain;q=0"):
+        listed = await client.get(path, headers={**made.account.headers, "Accept": accept})
+        assert [x["variationId"] for x in listed.json()] == [0, *made.variation_ids], (accept, listed.text)
+    # Without variations, the one link is the original's.
+    bare = await client.post(
+        "/experiments",
+        json={"name": "Bare", "siteId": made.site_id, "baseURL": "https://shop.example/", "variations": []},
+        headers=made.account.headers,
+    )
+    assert bare.status_code == 201, bare.text
+    original = await client.get(f"/experiments/simulate/{bare.json()['id']}", headers=made.account.headers)
+    token = token_of(original.text)
+    shown = await client.get(
+        f"/data/v1/sites/{made.code}/preview", params={"token": token}, headers={"Origin": "https://shop.example"}
+    )
+    assert shown.status_code == 200 and shown.json()["variationId"] == 0, shown.text
 
 
 async def test_simulate_refuses_another_accounts_experiment_and_unknown_ids(
@@ -58,7 +96,9 @@ async def test_the_preview_endpoint_refuses_forged_foreign_and_expired_tokens(
 ) -> None:
     made = await shop(client, factory, activate=False)
     other = await shop(client, factory, account=made.account, activate=False, host="other.example")
-    links = (await client.get(f"/experiments/simulate/{made.experiment_id}", headers=made.account.headers)).json()
+    links = (
+        await client.get(f"/experiments/simulate/{made.experiment_id}", headers={**made.account.headers, **JSON})
+    ).json()
     good = token_of(links[1]["url"])
     origin = {"Origin": "https://shop.example"}
     path = f"/data/v1/sites/{made.code}/preview"
@@ -105,7 +145,9 @@ async def test_a_preview_link_shows_a_draft_variation_in_that_tab_and_tracks_not
 ) -> None:
     live = await live_shop(client, factory, versicolor, pages, activate=False)
     made = live.made
-    links = (await client.get(f"/experiments/simulate/{made.experiment_id}", headers=made.account.headers)).json()
+    links = (
+        await client.get(f"/experiments/simulate/{made.experiment_id}", headers={**made.account.headers, **JSON})
+    ).json()
     blue = token_of(links[2]["url"])
     await page.goto(live.publish("cart") + f"?{preview.PARAMETER}={blue}")
     await page.wait_for_function("document.getElementById('title').textContent === 'Blue'")
