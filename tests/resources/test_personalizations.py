@@ -214,6 +214,30 @@ async def test_segments_and_goals_of_another_site_or_account_are_refused(
     assert on_their_site.status_code == 404
 
 
+async def test_a_goal_or_segment_of_another_site_is_named_with_the_personalizations_site(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    account = await factory.account()
+    made = await _made(client, account)
+    other_site = await site(client, account, name="Other")
+    elsewhere = await segment(client, account, other_site["id"])
+    goal_elsewhere = await goal(client, account, other_site["id"])
+    for body, field, what in [
+        ({"targetingSegmentId": elsewhere["id"]}, "targetingSegmentId", f"segment {elsewhere['id']}"),
+        ({"mainGoalId": goal_elsewhere["id"]}, "mainGoalId", f"goal {goal_elsewhere['id']}"),
+        ({"goals": [goal_elsewhere["id"]]}, "goals", f"goal {goal_elsewhere['id']}"),
+    ]:
+        answer = await client.patch(f"/personalizations/{made['id']}", json=body, headers=account.headers)
+        assert answer.status_code == 400, (body, answer.text)
+        assert answer.json()["details"] == [
+            {
+                "field": field,
+                "message": f"{what} belongs to site {other_site['id']}, not to the personalization's site "
+                f"{made['siteId']}",
+            }
+        ]
+
+
 async def test_another_accounts_personalization_is_not_there(client: httpx.AsyncClient, factory: Factory) -> None:
     mine, theirs = await factory.account(), await factory.account()
     made = await _made(client, theirs)

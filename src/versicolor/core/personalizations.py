@@ -17,12 +17,12 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import links, resources, sites, web_urls
+from versicolor.core import links, references, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
 from versicolor.core.roles import Principal
-from versicolor.db.models import Goal, Personalization, PersonalizationGoal, Segment
+from versicolor.db.models import Personalization, PersonalizationGoal
 from versicolor.db.types import utcnow
 
 KIND = "personalization"
@@ -227,6 +227,7 @@ async def _apply(
 ) -> None:
     # A running personalization must keep a segment; one already broken can still be mended.
     was_ready = Status(personalization.status) in lifecycle.LIVE and not launch_problems(personalization)
+    refer = references.Referrer(KIND, personalization, session=session, principal=principal)
     if "name" in given:
         personalization.name = resources.name(values.name)
     if "base_url" in given:
@@ -246,16 +247,13 @@ async def _apply(
     if "targeting_configuration" in given:
         personalization.targeting_configuration = values.targeting_configuration
     if "targeting_segment_id" in given:
-        personalization.targeting_segment_id = await _segment(session, principal, personalization, values)
+        personalization.targeting_segment_id = await refer.segment_id(values.targeting_segment_id)
     if "main_goal_id" in given:
-        main = values.main_goal_id
-        personalization.main_goal_id = (
-            None if main is None else (await _goals(session, principal, personalization, [main], "mainGoalId"))[0]
-        )
+        personalization.main_goal_id = await refer.main_goal_id(values.main_goal_id)
     personalization.date_modified = now
     await session.flush()  # the personalization has an id from here on
     if "goals" in given:
-        goal_ids = await _goals(session, principal, personalization, values.goals, "goals")
+        goal_ids = await refer.goal_ids(values.goals, field="goals")
         await session.execute(
             delete_rows(PersonalizationGoal).where(PersonalizationGoal.personalization_id == personalization.id)
         )
@@ -268,43 +266,4 @@ async def _apply(
         raise Conflict(
             f"{KIND} {personalization.id} is {personalization.status} and must keep a segment to show to; "
             "give it another targetingSegmentId, or STOP it first"
-        )
-
-
-async def _segment(
-    session: AsyncSession, principal: Principal, personalization: Personalization, values: PersonalizationFields
-) -> int | None:
-    segment_id = values.targeting_segment_id
-    if segment_id is None:
-        return None
-    resources.check_id("segment", segment_id)
-    segment = await session.scalar(
-        select(Segment).where(Segment.account_id == principal.account_id, Segment.id == segment_id)
-    )
-    if segment is None:
-        raise NotFound.object("segment", segment_id)
-    _same_site(personalization, "targetingSegmentId", f"segment {segment_id}", segment.site_id)
-    return segment.id
-
-
-async def _goals(
-    session: AsyncSession, principal: Principal, personalization: Personalization, goal_ids: Sequence[int], field: str
-) -> list[int]:
-    wanted = list(dict.fromkeys(goal_ids))
-    resources.check_ids("goal", wanted)
-    rows = await session.execute(
-        select(Goal.id, Goal.site_id).where(Goal.account_id == principal.account_id, Goal.id.in_(wanted))
-    )
-    sites_of = {goal_id: site_id for goal_id, site_id in rows}
-    for goal_id in wanted:
-        if goal_id not in sites_of:
-            raise NotFound.object("goal", goal_id)
-        _same_site(personalization, field, f"goal {goal_id}", sites_of[goal_id])
-    return wanted
-
-
-def _same_site(personalization: Personalization, field: str, what: str, site_id: int) -> None:
-    if site_id != personalization.site_id:
-        raise Invalid.field(
-            field, f"{what} belongs to site {site_id}, not to the personalization's site {personalization.site_id}"
         )

@@ -11,14 +11,16 @@ from sqlalchemy import Select, select
 from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import keys, links, resources, sites, web_urls
+from versicolor.core import keys, links, references, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, deviations, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
 from versicolor.core.experiments.targeting import TargetingConfiguration
 from versicolor.core.roles import Principal
-from versicolor.db.models import Experiment, ExperimentGoal, Goal, Segment, Site, Variation
+from versicolor.db.models import Experiment, ExperimentGoal, Site, Variation
 from versicolor.db.types import utcnow
+
+KIND = "experiment"
 
 
 class ExperimentType(StrEnum):
@@ -357,6 +359,7 @@ async def _apply(
     # deleted) can still be edited and mended.
     live = not creating and Status(experiment.status) in lifecycle.LIVE
     was_ready = live and not await launch_problems(session=session, experiment=experiment)
+    refer = references.Referrer(KIND, experiment, session=session, principal=principal)
     if "name" in given:
         experiment.name = _clean_name(values.name)
     if "base_url" in given:
@@ -379,9 +382,9 @@ async def _apply(
     if "schedule" in given:
         experiment.scheduled_start, experiment.scheduled_end = _stored_schedule(*values.schedule)
     if "main_goal_id" in given:
-        experiment.main_goal_id = await _main_goal(session, principal, experiment, values.main_goal_id)
+        experiment.main_goal_id = await refer.main_goal_id(values.main_goal_id)
     if "targeting_segment_id" in given:
-        experiment.targeting_segment_id = await _segment(session, principal, experiment, values.targeting_segment_id)
+        experiment.targeting_segment_id = await refer.segment_id(values.targeting_segment_id)
     experiment.date_modified = now
     await session.flush()  # the experiment has an id from here on
     if "key" in given:
@@ -395,7 +398,7 @@ async def _apply(
             scope=f"site {experiment.site_id}",
         )
     if "goals" in given:
-        await _set_goals(session, principal, experiment, values.goals)
+        await _set_goals(session, refer, experiment, values.goals)
     if "variations" in given:
         await _set_variations(session, principal, experiment, values.variations, now=now)
     if first_variation:
@@ -453,52 +456,13 @@ async def _store_deviations(
     await deviations.record(session=session, experiment=experiment, now=now)
 
 
-async def _main_goal(
-    session: AsyncSession, principal: Principal, experiment: Experiment, goal_id: int | None
-) -> int | None:
-    if goal_id is None:
-        return None
-    (goal,) = await _goals_of_site(session, principal, experiment, [goal_id], field="mainGoalId")
-    return goal.id
-
-
-async def _segment(
-    session: AsyncSession, principal: Principal, experiment: Experiment, segment_id: int | None
-) -> int | None:
-    if segment_id is None:
-        return None
-    resources.check_id("segment", segment_id)
-    segment = await session.scalar(
-        select(Segment).where(Segment.account_id == principal.account_id, Segment.id == segment_id)
-    )
-    if segment is None:
-        raise NotFound.object("segment", segment_id)
-    require_same_site(experiment, "targetingSegmentId", f"segment {segment_id}", segment.site_id)
-    return segment.id
-
-
-async def _goals_of_site(
-    session: AsyncSession, principal: Principal, experiment: Experiment, goal_ids: Sequence[int], *, field: str
-) -> list[Goal]:
-    wanted = list(dict.fromkeys(goal_ids))
-    resources.check_ids("goal", wanted)
-    rows = await session.scalars(select(Goal).where(Goal.account_id == principal.account_id, Goal.id.in_(wanted)))
-    by_id = {goal.id: goal for goal in rows}
-    for goal_id in wanted:
-        goal = by_id.get(goal_id)
-        if goal is None:
-            raise NotFound.object("goal", goal_id)
-        require_same_site(experiment, field, f"goal {goal_id}", goal.site_id)
-    return [by_id[goal_id] for goal_id in wanted]
-
-
 async def _set_goals(
-    session: AsyncSession, principal: Principal, experiment: Experiment, goal_ids: Sequence[int]
+    session: AsyncSession, refer: references.Referrer, experiment: Experiment, goal_ids: Sequence[int]
 ) -> None:
-    goals = await _goals_of_site(session, principal, experiment, goal_ids, field="goals")
+    wanted = await refer.goal_ids(goal_ids, field="goals")
     await session.execute(delete_rows(ExperimentGoal).where(ExperimentGoal.experiment_id == experiment.id))
     session.add_all(
-        ExperimentGoal(experiment_id=experiment.id, goal_id=g.id, account_id=experiment.account_id) for g in goals
+        ExperimentGoal(experiment_id=experiment.id, goal_id=g, account_id=experiment.account_id) for g in wanted
     )
     await session.flush()
 
@@ -516,7 +480,9 @@ async def _set_variations(
         variation = by_id.get(variation_id)
         if variation is None:
             raise NotFound.object("variation", variation_id)
-        require_same_site(experiment, "variations", f"variation {variation_id}", variation.site_id)
+        references.require_same_site(
+            KIND, experiment, field="variations", what=f"variation {variation_id}", site_id=variation.site_id
+        )
         if variation.experiment_id not in (None, experiment.id):
             raise Invalid.field(
                 "variations",
@@ -533,14 +499,6 @@ async def _set_variations(
             variation.experiment_id = experiment.id
             variation.date_modified = now
     await session.flush()
-
-
-def require_same_site(experiment: Experiment, field: str, what: str, site_id: int) -> None:
-    """Raise Invalid naming `field` unless `what` (e.g. "goal 5") belongs to the experiment's site."""
-    if site_id != experiment.site_id:
-        raise Invalid.field(
-            field, f"{what} belongs to site {site_id}, not to the experiment's site {experiment.site_id}"
-        )
 
 
 def _check_echo(experiment: Experiment, *, site_id: int | None, status: str | None) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import keys, resources, sites, web_urls
+from versicolor.core import keys, references, resources, sites, web_urls
 from versicolor.core.errors import Conflict, Invalid, NotFound
 from versicolor.core.experiments import code, experiments, lifecycle
 from versicolor.core.roles import Principal
@@ -134,7 +134,9 @@ async def update(
         target = await experiments.get(
             session=session, principal=principal, experiment_id=values.experiment_id, for_update=True
         )
-        experiments.require_same_site(target, "experimentId", f"variation {variation.id}", variation.site_id)
+        references.require_same_site(
+            experiments.KIND, target, field="experimentId", what=f"variation {variation.id}", site_id=variation.site_id
+        )
         await _require_key_free(session, variation, target)
         await _join(session, variation, target, now=now)
     return variation
