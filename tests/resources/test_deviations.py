@@ -78,6 +78,51 @@ async def test_invalid_splits_are_refused(
     assert after["deviations"] == ready.experiment["deviations"]
 
 
+async def test_a_share_for_a_variation_of_no_experiment_adds_it(client: httpx.AsyncClient, factory: Factory) -> None:
+    account = await factory.account()
+    ready = await make.ready(client, account)
+    site_id = ready.site["id"]
+    # Kameleoon's clients make a variation attached to nothing, then give it a share: that adds it.
+    free = await make.post(client, account, "/variations", {"name": "Variation 2", "siteId": site_id})
+    assert free["experimentId"] is None
+    v, w = str(ready.variation["id"]), str(free["id"])
+    too_much = await patch(client, account.headers, ready.id, {"deviations": {"origin": 0.5, v: 0.5, w: 0.5}})
+    assert too_much.status_code == 400 and "add up to 1.5" in too_much.json()["message"], too_much.text
+    unchanged = await client.get(f"/variations/{free['id']}", headers=account.headers)
+    assert unchanged.json()["experimentId"] is None, "a refused split adds nothing"
+    answer = await patch(client, account.headers, ready.id, {"deviations": {"origin": 0.5, v: 0.5, w: 0}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["variations"] == [ready.variation["id"], free["id"]]
+    assert answer.json()["deviations"] == {"origin": 0.5, v: 0.5, w: 0}
+    joined = await client.get(f"/variations/{free['id']}", headers=account.headers)
+    assert joined.json()["experimentId"] == ready.id
+    # A variation of another experiment, of another site or of another account stays unknown to the split,
+    # and so does any variation when the body names the experiment's variations itself.
+    other = await make.experiment(client, account, site_id, variations=None)
+    elsewhere = await make.site(client, account, name="Elsewhere")
+    stranger = await factory.account()
+    strangers_site = await make.site(client, stranger)
+    taken = [
+        other["variations"][0],
+        (await make.post(client, account, "/variations", {"name": "x", "siteId": elsewhere["id"]}))["id"],
+        (await make.post(client, stranger, "/variations", {"name": "y", "siteId": strangers_site["id"]}))["id"],
+    ]
+    named_too = (await make.post(client, account, "/variations", {"name": "z", "siteId": site_id}))["id"]
+    for key, body in [
+        *((variation_id, {}) for variation_id in taken),
+        (named_too, {"variations": [ready.variation["id"], free["id"]]}),
+    ]:
+        split = {"origin": 0.5, v: 0.5, w: 0, str(key): 0}
+        refused = await patch(client, account.headers, ready.id, {**body, "deviations": split})
+        assert refused.status_code == 400, refused.text
+        assert f"unknown key '{key}'" in refused.json()["message"]
+    assert (await client.get(f"/variations/{named_too}", headers=account.headers)).json()["experimentId"] is None
+    assert (await client.get(f"/experiments/{ready.id}", headers=account.headers)).json()["variations"] == [
+        ready.variation["id"],
+        free["id"],
+    ]
+
+
 async def test_every_problem_is_named_at_once(client: httpx.AsyncClient, factory: Factory) -> None:
     account = await factory.account()
     ready = await make.ready(client, account)

@@ -415,6 +415,8 @@ async def _apply(
             )
         )
         await session.flush()
+    if "deviations" in given and "variations" not in given and values.deviations:
+        await _join_named_variations(session, principal, experiment, values.deviations, now=now)
     if "deviations" in given:
         await _set_deviations(session, experiment, values.deviations, now=now, creating=creating)
     else:
@@ -426,6 +428,32 @@ async def _apply(
                 f"experiment {experiment.id} is {experiment.status} and must stay ready to run; "
                 "this change would leave it unable to: " + "; ".join(problems)
             )
+
+
+async def _join_named_variations(
+    session: AsyncSession, principal: Principal, experiment: Experiment, split: Mapping[str, float], *, now: datetime
+) -> None:
+    """Attach the variations a split names that belong to no experiment yet, of the experiment's site.
+
+    Kameleoon's clients make a variation with `POST /variations` (which attaches it to nothing) and add it to an
+    experiment by giving it a share in `deviations`. A key naming anything else stays unknown to the split (400).
+    """
+    digits = [key for key in split if key.isascii() and key.isdigit() and len(key) <= len(str(resources.MAX_ID))]
+    named = {int(key) for key in digits if 1 <= int(key) <= resources.MAX_ID}
+    if not named:
+        return
+    free = await session.scalars(
+        select(Variation).where(
+            Variation.account_id == principal.account_id,
+            Variation.site_id == experiment.site_id,
+            Variation.experiment_id.is_(None),
+            Variation.id.in_(named),
+        )
+    )
+    for variation in free:
+        variation.experiment_id = experiment.id
+        variation.date_modified = now
+    await session.flush()
 
 
 async def _set_deviations(
