@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from versicolor.web.reports import Count, Method, Options, Unit
+from versicolor.web.reports import ByDatum, Count, Method, Options, Unit
 
 REFERENCE = "0"  # the arm every report the dashboard asks for compares with: the original
 TOTAL_KEY = "_reference"
@@ -242,9 +242,12 @@ def series(data: Mapping[str, Any], arms: Sequence[Arm], goal_id: int, options: 
 
 
 def key_label(key: str, options: Options) -> str:
-    """A breakdown key in words."""
+    """A breakdown key in words; a custom datum's value as the visitor's page sent it."""
     if key == UNKNOWN_KEY:
         return "Not recorded"
+    if isinstance(options.breakdown, ByDatum):
+        # The report gives a value beginning with "_" one more "_", apart from its own _reference and _unknown.
+        return key[1:] if key.startswith("_") else key
     if options.breakdown.value == "new_visitor":
         return "New visitors" if key == "true" else "Returning visitors"
     if options.breakdown.value == "day":

@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from versicolor.core import custom_data
 from versicolor.core.errors import Invalid
 from versicolor.core.roles import Principal
+from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX
 from versicolor.db.models.results import ResultReport
 from versicolor.db.types import utcnow
 from versicolor.results import service, store
@@ -68,6 +70,23 @@ class Split(StrEnum):
     NEW_VISITOR = "new_visitor"
 
 
+@dataclass(frozen=True)
+class ByDatum:
+    """A breakdown by the value of one of the site's UNIQUE custom data: `custom:<index>` in a query string."""
+
+    index: int
+
+    PREFIX = "custom:"
+
+    @property
+    def value(self) -> str:
+        """The query string's word for it, as `Split.value` is."""
+        return f"{self.PREFIX}{self.index}"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Chart(StrEnum):
     """What the chart over time draws."""
 
@@ -101,7 +120,23 @@ def _choice(params: Mapping[str, str], name: str) -> Any:
         return kind(raw)
     except ValueError:
         allowed = ", ".join(repr(member.value) for member in kind if member.value)
-        raise Invalid.field(name, f"{raw[:40]!r} is not one of {allowed}") from None
+        more = f" or {ByDatum.PREFIX}<index> (a UNIQUE custom datum of the site)" if kind is Split else ""
+        raise Invalid.field(name, f"{raw[:40]!r} is not one of {allowed}{more}") from None
+
+
+def _breakdown(params: Mapping[str, str]) -> Split | ByDatum:
+    raw = params.get("breakdown", "")
+    if not raw.startswith(ByDatum.PREFIX):
+        split: Split = _choice(params, "breakdown")
+        return split
+    index = raw.removeprefix(ByDatum.PREFIX)
+    if not (index.isascii() and index.isdigit() and len(index) <= 3):
+        raise Invalid.field(
+            "breakdown",
+            f"{raw[:40]!r} does not name a custom datum: {ByDatum.PREFIX} is followed by its index, "
+            f"0 to {MAX_CUSTOM_DATA_INDEX}",
+        )
+    return ByDatum(int(index))
 
 
 @dataclass(frozen=True)
@@ -112,13 +147,17 @@ class Options:
     count: Count = Count.ALL
     unit: Unit = Unit.VISITORS
     cuped: bool = False
-    breakdown: Split = Split.NONE
+    breakdown: Split | ByDatum = Split.NONE
     chart: Chart = Chart.IMPROVEMENT
     goal: int | None = None
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> Options:
-        """The switches a query string sets; raises Invalid naming a value that is not one of the choices."""
+        """The switches a query string sets; raises Invalid naming a value that is not one of the choices.
+
+        Whether a `custom:<index>` breakdown names a UNIQUE custom datum of the experiment's site is the page's
+        to check, with `Breakdowns.chosen`: the query string alone cannot say.
+        """
         unknown = sorted(set(params) - set(_SWITCHES) - {"changed"})
         if unknown:
             raise Invalid.field(unknown[0][:40], f"is not a switch of this page; it has {', '.join(_SWITCHES)}")
@@ -133,7 +172,7 @@ class Options:
             count=_choice(params, "count"),
             unit=_choice(params, "unit"),
             cuped=cuped == "on",
-            breakdown=_choice(params, "breakdown"),
+            breakdown=_breakdown(params),
             chart=_choice(params, "chart"),
             goal=int(goal) if goal else None,
         )
@@ -169,9 +208,75 @@ class Options:
         )
 
     def by_attribute(self, goal_ids: Sequence[int]) -> ReportRequest | None:
-        """The report of the chosen breakdown by a visitor attribute, if one is chosen."""
+        """The report of the chosen breakdown by a visitor attribute or a custom datum, if one is chosen."""
+        if isinstance(self.breakdown, ByDatum):
+            return self._request(
+                goal_ids, breakdown_type=BreakdownType.CUSTOM_DATUM, breakdown_index=self.breakdown.index
+            )
         kind = _SPLIT_TYPES.get(self.breakdown)
         return None if kind is None else self._request(goal_ids, breakdown_type=kind)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A breakdown the page offers: its query value, its label in the select, and what its table is "by"."""
+
+    value: str
+    label: str
+    by: str  # the table's heading says "<goal> by <by>"
+    column: str  # the header of the table's first column, the keys
+
+
+FIXED_CHOICES = (
+    Choice(Split.NONE.value, "None", "", ""),
+    Choice(Split.DAY.value, "Day", "day", "Day"),
+    Choice(Split.DEVICE.value, "Device", "device", "Device"),
+    Choice(Split.BROWSER.value, "Browser", "browser", "Browser"),
+    Choice(Split.COUNTRY.value, "Country", "country", "Country"),
+    Choice(Split.NEW_VISITOR.value, "New or returning", "new or returning visitor", "New visitor"),
+)
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """The breakdowns an experiment's page offers: the fixed ones, then one per UNIQUE custom datum of its site
+    (by index); `refused` says why each of the site's other custom data is not offered."""
+
+    choices: tuple[Choice, ...]
+    refused: Mapping[int, str]
+
+    def chosen(self, options: Options) -> Choice:
+        """The offered breakdown `options` ask for; raises Invalid naming `breakdown` when it is not offered."""
+        wanted = options.breakdown
+        found = next((choice for choice in self.choices if choice.value == wanted.value), None)
+        if found is not None:
+            return found
+        # Every Split is offered: only a custom datum can be missing.
+        assert isinstance(wanted, ByDatum)
+        why = self.refused.get(wanted.index, f"the site has no custom datum at index {wanted.index}")
+        offered = ", ".join(f"{c.value} ({c.by})" for c in self.choices if c.value.startswith(ByDatum.PREFIX))
+        raise Invalid.field(
+            "breakdown",
+            f"{wanted.value!r} cannot break these results down: {why}. The site's custom data that can: "
+            f"{offered or 'none yet (a custom datum of type UNIQUE can)'}",
+        )
+
+
+async def breakdowns(*, session: AsyncSession, principal: Principal, site_id: int) -> Breakdowns:
+    """The breakdowns offered for an experiment of `site_id` (a site of the caller's account)."""
+    data = await custom_data.of_site(session=session, principal=principal, site_id=site_id)
+    by_datum = tuple(
+        Choice(ByDatum(datum.index).value, f"{datum.name} (custom datum {datum.index})", datum.name, datum.name)
+        for datum in data
+        if datum.type == custom_data.DataType.UNIQUE
+    )
+    refused = {
+        datum.index: f"custom datum {datum.index} ({datum.name}) is of type {datum.type}, and a visitor may hold "
+        "several of its values; only a UNIQUE custom datum gives each visitor one key"
+        for datum in data
+        if datum.type != custom_data.DataType.UNIQUE
+    }
+    return Breakdowns(choices=FIXED_CHOICES + by_datum, refused=refused)
 
 
 @dataclass(frozen=True)

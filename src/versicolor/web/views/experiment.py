@@ -94,6 +94,7 @@ async def _setup(ctx: pages.Context, experiment: Experiment) -> dict[str, Any]:
         "traffic": traffic,
         "outside": outside,
         "names": {figures.REFERENCE: "Original", **{str(v.id): v.name for v in variations}},
+        "breakdowns": await reports.breakdowns(session=ctx.db, principal=ctx.me.principal, site_id=site.id),
     }
 
 
@@ -148,6 +149,7 @@ async def experiment_page(ctx: pages.Context) -> Response | pages.AfterCommit:
     setup = await _setup(ctx, experiment)
     if options.goal is not None and options.goal not in setup["goal_ids"]:
         raise Invalid.field("goal", f"{options.goal} is not one of this experiment's goals")
+    breakdown = setup["breakdowns"].chosen(options)
     changed = ctx.request.query_params.get("changed")
     notice = f"Experiment {DONE[Action(changed)]}." if changed is not None and changed in Action.__members__ else None
     values = {
@@ -158,6 +160,7 @@ async def experiment_page(ctx: pages.Context) -> Response | pages.AfterCommit:
         "action_words": ACTIONS,
         "days": days_running(experiment, datetime.now(UTC)),
         "notice": notice,
+        "breakdown": breakdown,
         **setup,
     }
     if experiment.date_started is None:
@@ -193,6 +196,8 @@ async def refresh_results(ctx: pages.Context) -> pages.AfterCommit:
     experiment = await _experiment(ctx)
     switches = {name: value for name, value in ctx.form.items() if name not in ("csrf_token",)}
     options = reports.Options.parse(switches)
+    offered = await reports.breakdowns(session=ctx.db, principal=ctx.me.principal, site_id=experiment.site_id)
+    offered.chosen(options)
     goal_ids = (await experiments.goal_ids_of(session=ctx.db, experiment_ids=[experiment.id]))[experiment.id]
     wanted = [
         await reports.find_or_request(
