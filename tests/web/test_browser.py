@@ -1,7 +1,8 @@
 """The dashboard in a real headless Chromium against a real `versicolor serve`: signing in, the list, an
-experiment with results, switching to Bayesian, lifecycle actions as an EDITOR, a VIEWER's forged post, a foreign
-id, names with HTML; at 1280x800 and at a phone's 375 px; no Content-Security-Policy violation (the server forbids
-inline scripts) and no serious accessibility violation (axe-core). Screenshots of the main pages are saved."""
+experiment with results, switching to Bayesian, breaking the results down by a custom datum, lifecycle actions as
+an EDITOR, a VIEWER's forged post, a foreign id, names with HTML; at 1280x800 and at a phone's 375 px; no
+Content-Security-Policy violation (the server forbids inline scripts) and no serious accessibility violation
+(axe-core). Screenshots of the main pages are saved."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.browsing import SCREENSHOTS, screenshot
 from tests.factories import Factory, Member
 from tests.server import Server, serve
 from tests.tracking.fixtures import shop
-from tests.web.shops import stocked_shop
+from tests.web.shops import PLAN, TAGS, planned_shop, stocked_shop
 
 from versicolor.core.roles import Role
 
@@ -146,6 +147,58 @@ async def test_sign_in_list_open_an_experiment_and_switch_to_bayesian(
     await screenshot(page, "dashboard-experiment-phone")
     await _for_docs(page, "dashboard-phone")
     assert console.problems == []
+
+
+async def test_a_breakdown_by_a_custom_datum_lists_each_value_with_its_visitors(
+    page: Page, live: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    made = await planned_shop(client, factory)
+    console = Console(page)
+    await page.set_viewport_size(DESKTOP)
+    await _sign_in(page, live, made.account.admin, f"/app/experiments/{made.experiment_id}")
+    select = page.get_by_role("combobox", name="Breakdown", exact=True)
+    offered = [text.strip() for text in await select.locator("option").all_inner_texts()]
+    # The site's UNIQUE custom data only: not its LIST Tags, nor another site's Region.
+    assert offered[-2:] == ["Plan (custom datum 3)", "Tier (custom datum 7)"]
+    assert not any("Tags" in text or "Region" in text for text in offered)
+
+    await select.select_option(label="Plan (custom datum 3)")
+    await page.wait_for_url(re.compile(rf"breakdown=custom%3A{PLAN}&"))
+    await expect(page.get_by_role("heading", name="Purchase by Plan")).to_be_visible()
+    table = page.get_by_role("region", name="Breakdown").get_by_role("table")
+    await expect(table.get_by_role("columnheader").first).to_have_text("Plan")
+    keys = [text.strip() for text in await table.locator("tbody th").all_inner_texts()]
+    assert keys == ["<b>bold</b>", "_vip", "gold", "silver", "Not recorded"]
+    visitors: dict[tuple[str, str], str] = {}
+    key = ""
+    for row in await table.locator("tbody tr").all():
+        cells = [text.strip() for text in await row.locator("th, td").all_inner_texts()]
+        if len(cells) == 7:
+            key, cells = cells[0], cells[1:]
+        visitors[(key, cells[0])] = cells[1]
+    assert visitors[("gold", "Original")] == "2" and visitors[("gold", "Green")] == "1"
+    assert visitors[("_vip", "Green")] == "1" and visitors[("silver", "Blue")] == "1"
+    assert visitors[("Not recorded", "Original")] == "1" and visitors[("Not recorded", "Green")] == "1"
+    # A value a visitor's page sent is text, never markup.
+    assert await page.locator("main table b").count() == 0
+    await expect(select).to_have_value(f"custom:{PLAN}")
+    await screenshot(page, "dashboard-experiment-custom-datum")
+    await _no_serious_violations(page, "experiment by a custom datum")
+    await page.set_viewport_size(PHONE)
+    await _fits(page, "experiment by a custom datum")
+    await _no_serious_violations(page, "experiment by a custom datum at 375 px")
+    assert console.problems == []
+
+    # A link that names no UNIQUE custom datum of the site is a page that says so, not an error of the server.
+    for value, says in ((f"custom:{TAGS}", "is of type LIST"), ("custom:999", "no custom datum at index 999")):
+        response = await page.goto(_url(live, f"/app/experiments/{made.experiment_id}?breakdown={value}"))
+        assert response is not None and response.status == 400
+        await expect(page.get_by_role("alert")).to_contain_text(says)
+        await expect(page.get_by_role("alert")).to_contain_text("custom:3 (Plan), custom:7 (Tier)")
+    response = await page.goto(_url(live, f"/app/experiments/{made.experiment_id}?breakdown=custom:abc"))
+    assert response is not None and response.status == 400
+    await expect(page.get_by_role("alert")).to_contain_text("does not name a custom datum")
+    await _no_serious_violations(page, "a breakdown that is not offered")
 
 
 async def test_an_editor_activates_then_pauses_after_confirming(
