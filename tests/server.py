@@ -1,4 +1,6 @@
-"""Start a real `versicolor serve` process for tests whose behaviour crosses processes."""
+"""Run the `versicolor` command: a real `versicolor serve` process for tests whose behaviour crosses processes,
+a command as a real process (`run_cli`) for tests of what the process does, or a command in this process
+(`invoke_cli`) for tests of what the command does."""
 
 from __future__ import annotations
 
@@ -6,13 +8,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner
 
 CLI = [sys.executable, "-m", "versicolor"]
 
@@ -50,6 +55,55 @@ def run_cli(
         env={**os.environ, **(env or {})},
         input=input_text if input_text is not None else "",
     )
+
+
+def invoke_cli(
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 60, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `versicolor ARGS` in this process through the console script's entry point (`versicolor.cli.main`), and
+    answer as `run_cli` does: the exit code, stdout and stderr (a traceback there, exit code 1, if it raises).
+
+    What the command does is the same as in a process of its own, without the seconds a new interpreter spends
+    importing. It runs in a thread of its own, since the server's commands start an event loop (`asyncio.run`),
+    with `env` set in os.environ and `input_text` (else nothing) on its standard input until it returns."""
+    from versicolor.cli import main
+
+    done: list[subprocess.CompletedProcess[str]] = []
+
+    def command() -> None:
+        with _INVOKING, CliRunner().isolation(input=input_text or "", env=env) as (stdout, stderr, _):
+            argv, sys.argv = sys.argv, ["versicolor", *args]
+            try:
+                main()
+                code = 0
+            except SystemExit as exit:  # what the interpreter does with it, as the process would
+                if exit.code is None or isinstance(exit.code, int):
+                    code = exit.code or 0
+                else:
+                    print(exit.code, file=sys.stderr)
+                    code = 1
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.argv = argv
+                sys.stdout.flush()
+                sys.stderr.flush()
+            done.append(
+                subprocess.CompletedProcess(
+                    ["versicolor", *args], code, stdout.getvalue().decode(), stderr.getvalue().decode()
+                )
+            )
+
+    thread = threading.Thread(target=command, name=f"versicolor {' '.join(args[:2])}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise subprocess.TimeoutExpired(["versicolor", *args], timeout)
+    return done[0]
+
+
+_INVOKING = threading.Lock()  # one command at a time: each swaps the process's sys.stdout, stdin and environment
 
 
 @contextmanager

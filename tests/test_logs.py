@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server import run_cli, serve
+from tests.server import invoke_cli, serve
 from versicolor.logs import MASK, RedactSecrets, redact
 
 JWT = "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwiYWlkIjoxfQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -67,7 +67,7 @@ def test_the_filter_masks_arguments_and_tracebacks_and_keeps_the_record() -> Non
 def test_a_running_server_logs_no_secret(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/logs.db"
     email = f"l-{uuid.uuid4().hex[:6]}@example.com"
-    created = run_cli(["accounts", "create", "--name", "Logs", "--email", email, "--json", "--database-url", url])
+    created = invoke_cli(["accounts", "create", "--name", "Logs", "--email", email, "--json", "--database-url", url])
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)
     with serve(["--database-url", url], log_dir=tmp_path) as server, httpx.Client(base_url=server.base_url) as http:

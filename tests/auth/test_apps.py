@@ -9,7 +9,7 @@ import pytest
 
 from tests.auth.browser import code_for, register_app
 from tests.factories import Factory
-from tests.server import run_cli
+from tests.server import invoke_cli
 from versicolor.core.roles import Role
 
 
@@ -80,7 +80,7 @@ async def test_deleting_an_application_revokes_every_token_it_was_given(
 
 def test_apps_create_prints_the_credentials_once(database_url: str) -> None:
     account = json.loads(
-        run_cli(
+        invoke_cli(
             [
                 "accounts",
                 "create",
@@ -94,7 +94,7 @@ def test_apps_create_prints_the_credentials_once(database_url: str) -> None:
             ]
         ).stdout
     )
-    done = run_cli(
+    done = invoke_cli(
         [
             "apps",
             "create",
@@ -134,12 +134,12 @@ def test_apps_create_prints_the_credentials_once(database_url: str) -> None:
 def test_apps_create_refuses_bad_input_in_one_line(database_url: str, args: list[str], message: str) -> None:
     email = f"apps-{abs(hash(tuple(args)))}@example.com"
     account = json.loads(
-        run_cli(
+        invoke_cli(
             ["accounts", "create", "--name", "A", "--email", email, "--json", "--database-url", database_url]
         ).stdout
     )
     args = [arg.replace("{account}", str(account["accountId"])) for arg in args]
-    done = run_cli(["apps", "create", *args, "--database-url", database_url])
+    done = invoke_cli(["apps", "create", *args, "--database-url", database_url])
     assert done.returncode == 1
     assert message in done.stderr.replace("\n", " ") and "Traceback" not in done.stderr
 

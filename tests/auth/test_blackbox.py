@@ -22,7 +22,7 @@ from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
 from tests.auth.browser import form_of, query_of
 from tests.auth.certificates import self_signed
-from tests.server import Server, run_cli, serve
+from tests.server import Server, invoke_cli, serve
 
 PASSWORD = "a long enough password"
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -49,7 +49,7 @@ class Deployment:
 
 
 def _cli_json(args: list[str], database_url: str) -> dict[str, Any]:
-    done = run_cli([*args, "--json", "--database-url", database_url])
+    done = invoke_cli([*args, "--json", "--database-url", database_url])
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result

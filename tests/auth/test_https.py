@@ -15,7 +15,7 @@ import pytest
 
 from tests.auth.certificates import self_signed
 from tests.factories import Factory
-from tests.server import run_cli, serve
+from tests.server import invoke_cli, serve
 from versicolor.app import create_app
 from versicolor.runtime import Runtime
 
@@ -131,7 +131,7 @@ async def test_the_rule_can_be_switched_off(runtime: Runtime) -> None:
 @pytest.mark.server
 def test_serve_terminates_tls_itself(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/tls.db"
-    created = run_cli(
+    created = invoke_cli(
         ["accounts", "create", "--name", "TLS", "--email", "tls@example.com", "--json", "--database-url", url]
     )
     assert created.returncode == 0, created.stderr

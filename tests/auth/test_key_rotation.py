@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 
 from tests.auth.browser import register_app
 from tests.factories import Factory
-from tests.server import run_cli, serve
+from tests.server import invoke_cli, serve
 from versicolor.core.roles import Role
 
 
@@ -78,7 +78,7 @@ def test_the_signing_key_rotates_while_the_server_runs_and_is_sealed_at_rest(tmp
     url = f"sqlite:///{path}"
     sealing = {"VERSICOLOR_SECRET_KEY": Fernet.generate_key().decode()}
     email = f"k-{uuid.uuid4().hex[:6]}@example.com"
-    created = run_cli(
+    created = invoke_cli(
         ["accounts", "create", "--name", "K", "--email", email, "--json", "--database-url", url], env=sealing
     )
     assert created.returncode == 0, created.stderr
@@ -90,7 +90,7 @@ def test_the_signing_key_rotates_while_the_server_runs_and_is_sealed_at_rest(tmp
         ]
     assert stored and all(value.startswith("fernet:") for value in stored)
     # Without the key (or with another one) the service refuses to start, saying why.
-    refused = run_cli(
+    refused = invoke_cli(
         ["db", "upgrade", "--database-url", url], env={"VERSICOLOR_SECRET_KEY": Fernet.generate_key().decode()}
     )
     assert refused.returncode != 0 and "VERSICOLOR_SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr
@@ -102,7 +102,7 @@ def test_the_signing_key_rotates_while_the_server_runs_and_is_sealed_at_rest(tmp
     ):
         before = _token(http, credentials)
         old_kid = jwt.get_unverified_header(before)["kid"]
-        rotated = run_cli(["keys", "rotate", "--overlap", "0", "--json", "--database-url", url], env=env)
+        rotated = invoke_cli(["keys", "rotate", "--overlap", "0", "--json", "--database-url", url], env=env)
         assert rotated.returncode == 0, rotated.stderr
         new_kid = json.loads(rotated.stdout)["kid"]
         assert new_kid != old_kid

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from redis import Redis
 
-from tests.server import run_cli, serve
+from tests.server import invoke_cli, serve
 
 REQUESTS = 40
 # Many requests with one token: the per-token rate limit is not what these tests are about.
@@ -26,7 +26,7 @@ def _statuses(base_url: str, token: str) -> set[int]:
 
 
 def _account(database_url: str) -> dict[str, str]:
-    done = run_cli(
+    done = invoke_cli(
         [
             "accounts",
             "create",

@@ -1,4 +1,5 @@
-"""The `versicolor` command, run as a user runs it: a real process."""
+"""The commands beside the server, as a user runs them; the first as a real process (what it prints is all its
+stdout holds), the others through the same entry point in this process."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server import run_cli, serve
+from tests.server import invoke_cli, run_cli, serve
 
 
 def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(database_url: str) -> None:
@@ -29,7 +30,7 @@ def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(dat
     assert {"accountId", "userId", "email", "clientId", "clientSecret", "accountSecret"} <= set(created)
     assert created["email"] == "owner@acme.example"
 
-    user = run_cli(
+    user = invoke_cli(
         [
             "users",
             "create",
@@ -52,44 +53,44 @@ def test_accounts_create_json_prints_exactly_one_object_with_the_credentials(dat
 
 def test_duplicate_email_is_one_line_and_non_zero(database_url: str) -> None:
     email, url = "dup@acme.example", ["--database-url", database_url]
-    made = run_cli(["accounts", "create", "--name", "Dup", "--email", email, "--json", *url])
+    made = invoke_cli(["accounts", "create", "--name", "Dup", "--email", email, "--json", *url])
     assert made.returncode == 0, made.stderr
     # An email is unique within an account (another account may have a user with it).
     args = ["users", "create", "--account-id", str(json.loads(made.stdout)["accountId"]), "--email", email, *url]
-    again = run_cli(args)
+    again = invoke_cli(args)
     assert again.returncode == 1
     assert "already exists" in again.stderr
     assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) == 1
 
 
 def test_unknown_account_for_users_create_is_refused(database_url: str) -> None:
-    done = run_cli(
+    done = invoke_cli(
         ["users", "create", "--account-id", "999999", "--email", "x@y.example", "--database-url", database_url]
     )
     assert done.returncode == 1 and "account 999999 not found" in done.stderr
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
-    done = run_cli(["db", "upgrade", "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
+    done = invoke_cli(["db", "upgrade", "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
     assert done.returncode == 1
     assert "cannot use the database" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_unsupported_database_url_is_refused() -> None:
-    done = run_cli(["db", "upgrade", "--database-url", "mysql://root@localhost/x"])
+    done = invoke_cli(["db", "upgrade", "--database-url", "mysql://root@localhost/x"])
     assert done.returncode == 1
     assert "unsupported database" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_bad_email_is_refused(tmp_path: Path) -> None:
-    done = run_cli(
+    done = invoke_cli(
         ["accounts", "create", "--name", "X", "--email", "not-an-email", "--database-url", f"sqlite:///{tmp_path}/x.db"]
     )
     assert done.returncode == 1 and "is not an email address" in done.stderr
 
 
 def test_db_upgrade_on_a_fresh_file(tmp_path: Path) -> None:
-    done = run_cli(["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}/fresh.db"])
+    done = invoke_cli(["db", "upgrade", "--database-url", f"sqlite:///{tmp_path}/fresh.db"])
     assert done.returncode == 0, done.stderr
     assert "database is at revision" in done.stderr
 

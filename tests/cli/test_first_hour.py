@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server import CLI, free_port, run_cli, serve
+from tests.server import CLI, free_port, invoke_cli, run_cli, serve
 from versicolor import __version__
 from versicolor.core import accounts
 from versicolor.runtime import Runtime
@@ -25,7 +25,7 @@ TYPER_PLACEHOLDER = re.compile(r"^\s+--\S+.*<(bool|str|int|float|int range|[a-z_
 
 def _commands(args: list[str]) -> list[list[str]]:
     """Every command path under `args`, from the help's command list."""
-    done = run_cli([*args, "--help"])
+    done = invoke_cli([*args, "--help"])
     assert done.returncode == 0, done.stderr
     if "Commands:" not in done.stdout:
         return [args]
@@ -49,21 +49,21 @@ def test_help_shows_real_placeholders_and_the_apis_values() -> None:
         and ["accounts", "reset-credentials"] in commands
     )
     for command in commands:
-        help_text = run_cli([*command, "--help"]).stdout
+        help_text = invoke_cli([*command, "--help"]).stdout
         assert TYPER_PLACEHOLDER.findall(help_text) == [], f"{' '.join(command)}:\n{help_text}"
-    users = run_cli(["users", "create", "--help"]).stdout
+    users = invoke_cli(["users", "create", "--help"]).stdout
     assert "--role ADMIN|EDITOR|VIEWER" in users
     assert "--email EMAIL" in users and "--json " in users
 
 
 def test_usage_errors_exit_64_so_that_2_keeps_its_meaning() -> None:
-    done = run_cli(["sync", "plan"])
+    done = run_cli(["sync", "plan"])  # the process's exit code
     assert done.returncode == 64 and "Missing argument 'DIR'" in done.stderr
-    assert run_cli(["no-such-command"]).returncode == 64
+    assert invoke_cli(["no-such-command"]).returncode == 64
 
 
 def test_json_uses_the_apis_field_names(database_url: str) -> None:
-    done = run_cli(
+    done = invoke_cli(
         [
             "apps",
             "create",
@@ -80,7 +80,7 @@ def test_json_uses_the_apis_field_names(database_url: str) -> None:
     )
     if done.returncode != 0:  # no account 1 in this run's database yet
         created = json.loads(
-            run_cli(
+            invoke_cli(
                 [
                     "accounts",
                     "create",
@@ -94,7 +94,7 @@ def test_json_uses_the_apis_field_names(database_url: str) -> None:
                 ]
             ).stdout
         )
-        done = run_cli(
+        done = invoke_cli(
             [
                 "apps",
                 "create",
@@ -114,7 +114,7 @@ def test_json_uses_the_apis_field_names(database_url: str) -> None:
 
 
 async def test_passwords_come_from_stdin_or_a_prompt_and_the_flag_warns(database_url: str, runtime: Runtime) -> None:
-    piped = run_cli(
+    piped = invoke_cli(
         [
             "accounts",
             "create",
@@ -136,7 +136,7 @@ async def test_passwords_come_from_stdin_or_a_prompt_and_the_flag_warns(database
             session=session, email="piped@pw.example", password="a long enough password"
         )
     assert user is not None
-    flagged = run_cli(
+    flagged = invoke_cli(
         [
             "users",
             "create",
@@ -151,7 +151,7 @@ async def test_passwords_come_from_stdin_or_a_prompt_and_the_flag_warns(database
         ]
     )
     assert flagged.returncode == 0 and "--password shows the password to other users" in flagged.stderr
-    asked = run_cli(
+    asked = invoke_cli(
         [
             "accounts",
             "create",
@@ -165,7 +165,7 @@ async def test_passwords_come_from_stdin_or_a_prompt_and_the_flag_warns(database
         ]
     )
     assert asked.returncode == 1 and "--ask-password needs a terminal" in asked.stderr
-    both = run_cli(
+    both = invoke_cli(
         [
             "accounts",
             "create",
@@ -191,7 +191,7 @@ def test_a_lost_secret_is_reissued_from_the_machine(tmp_path: Path) -> None:
         )
         assert set(exports) == {"VERSICOLOR_URL", "VERSICOLOR_CLIENT_ID", "VERSICOLOR_CLIENT_SECRET"}
         assert "reset-credentials --email admin@example.com" in output
-        reset = run_cli(
+        reset = invoke_cli(
             [
                 "accounts",
                 "reset-credentials",
@@ -224,7 +224,7 @@ def test_a_lost_secret_is_reissued_from_the_machine(tmp_path: Path) -> None:
 
         assert token(fresh["VERSICOLOR_CLIENT_SECRET"]) == 200
         assert token(exports["VERSICOLOR_CLIENT_SECRET"]) == 401
-    unknown = run_cli(["accounts", "reset-credentials", "--email", "nobody@x.example", "--database-url", url])
+    unknown = invoke_cli(["accounts", "reset-credentials", "--email", "nobody@x.example", "--database-url", url])
     assert unknown.returncode == 1 and "no user with email" in unknown.stderr
 
 

@@ -1,4 +1,5 @@
-"""The commands over HTTP, run as a user runs them (a real process) against a real server."""
+"""The commands over HTTP, run through the console script's entry point against a real server (a process of its
+own, reached over HTTP); what only a process shows (which modules it loads) in a real one."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.factories import Factory, TestAccount
 from tests.results.dataset import send
 from tests.results.test_results_api import report
 from tests.results.test_winner import traffic
-from tests.server import Server, run_cli, serve
+from tests.server import Server, invoke_cli, run_cli, serve
 from tests.tracking.fixtures import shop
 
 __all__ = ["account", "api_server"]
@@ -35,7 +36,7 @@ def _env(server_url: str, account: TestAccount, home: Path, **extra: str) -> dic
 
 
 def _vc(args: list[str], env: dict[str, str], **options: object) -> tuple[int, object, str]:
-    done = run_cli(args, env=env, **options)  # type: ignore[arg-type]
+    done = invoke_cli(args, env=env, **options)  # type: ignore[arg-type]
     try:
         parsed: object = json.loads(done.stdout) if done.stdout.strip() else None
     except json.JSONDecodeError:

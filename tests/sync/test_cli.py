@@ -12,7 +12,7 @@ import pytest
 from tests.client.conftest import QUICK
 from tests.client.faults import Faults, proxy
 from tests.factories import TestAccount
-from tests.server import Server, run_cli, serve
+from tests.server import Server, invoke_cli, serve
 from tests.sync.folders import write_site
 from versicolor.client import ConnectionFailed, Versicolor
 from versicolor.sync import apply, folder, plan, remote
@@ -39,16 +39,16 @@ def _site(url: str, account: TestAccount) -> str:
 async def test_plan_exit_codes_then_apply_twice(api_server: Server, account: TestAccount, tmp_path: Path) -> None:
     env = _env(api_server.base_url, account, tmp_path)
     root = write_site(tmp_path / "site", _site(api_server.base_url, account), experiments=2)
-    done = run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env)
+    done = invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env)
     assert done.returncode == 2, done.stderr
     assert "+ create experiment exp-000" in done.stdout and "+ create variation exp-001/v2" in done.stdout
-    done = run_cli(["sync", "apply", str(root), "--json"], env=env)
+    done = invoke_cli(["sync", "apply", str(root), "--json"], env=env)
     assert done.returncode == 0, done.stderr
     applied = json.loads(done.stdout)
     assert applied["applied"] == 11 and applied["writes"] == 11, "3 + 2 x (1 + 3) objects, one write each"
-    again = run_cli(["sync", "apply", str(root)], env=env)
+    again = invoke_cli(["sync", "apply", str(root)], env=env)
     assert again.returncode == 0 and "nothing to change" in again.stdout
-    done = run_cli(["sync", "plan", str(root), "--detailed-exitcode", "--json"], env=env)
+    done = invoke_cli(["sync", "plan", str(root), "--detailed-exitcode", "--json"], env=env)
     assert done.returncode == 0 and json.loads(done.stdout)["changes"] == []
 
     # A code change shows as a diff; removing an experiment needs --prune to delete it.
@@ -57,18 +57,18 @@ async def test_plan_exit_codes_then_apply_twice(api_server: Server, account: Tes
     for leftover in (root / "experiments/exp-001").iterdir():
         leftover.unlink()
     (root / "experiments/exp-001").rmdir()
-    done = run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env)
+    done = invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env)
     assert done.returncode == 2
     assert "-document.title = 'experiment 0 variation 1';" in done.stdout
     assert "+document.title = 'changed';" in done.stdout
     assert "--prune deletes them" in done.stdout and "experiment exp-001" in done.stdout
-    done = run_cli(["sync", "apply", str(root), "--prune", "--json"], env=env)
+    done = invoke_cli(["sync", "apply", str(root), "--prune", "--json"], env=env)
     assert done.returncode == 0, done.stderr
     assert {(c["action"], c["kind"], c["key"]) for c in json.loads(done.stdout)["changes"]} == {
         ("update", "variation", "v1"),
         ("delete", "experiment", "exp-001"),
     }
-    assert run_cli(["sync", "plan", str(root), "--prune", "--detailed-exitcode"], env=env).returncode == 0
+    assert invoke_cli(["sync", "plan", str(root), "--prune", "--detailed-exitcode"], env=env).returncode == 0
 
 
 async def test_an_invalid_folder_is_refused_whole_before_any_request(
@@ -82,7 +82,7 @@ async def test_an_invalid_folder_is_refused_whole_before_any_request(
     (root / "experiments/Bad Key").mkdir()
     faults = Faults()
     with proxy(api_server.base_url, faults) as url:
-        done = run_cli(["sync", "apply", str(root)], env=_env(url, account, tmp_path))
+        done = invoke_cli(["sync", "apply", str(root)], env=_env(url, account, tmp_path))
     assert done.returncode == 1
     assert faults.seen == [], "no request before the folder is valid"
     err = done.stderr
@@ -103,14 +103,14 @@ async def test_references_the_site_does_not_have_and_a_folder_for_another_site(
     code = _site(api_server.base_url, account)
     root = write_site(tmp_path / "site", code, experiments=1)
     (root / "goals.yaml").unlink()  # goals are not managed: references must name goals the site has
-    done = run_cli(["sync", "plan", str(root)], env=env)
+    done = invoke_cli(["sync", "plan", str(root)], env=env)
     assert done.returncode == 1
     assert "experiments/exp-000/experiment.yaml:3: goals: the site has no goal with key 'cart'" in done.stderr
     assert "experiments/exp-000/experiment.yaml:4: mainGoal: the site has no goal with key 'purchase'" in done.stderr
-    done = run_cli(["sync", "plan", str(root), "--site", "someother"], env=env)
+    done = invoke_cli(["sync", "plan", str(root), "--site", "someother"], env=env)
     assert done.returncode == 1 and f"site.yaml:1: this folder describes site '{code}', not 'someother'" in done.stderr
     (root / "site.yaml").write_text("site: notmysite\n")
-    done = run_cli(["sync", "plan", str(root), "--json"], env=env)
+    done = invoke_cli(["sync", "plan", str(root), "--json"], env=env)
     assert done.returncode == 1 and "this account has no site with code 'notmysite'" in done.stderr
     assert json.loads(done.stdout)["problems"][0]["file"] == "site.yaml"
 
@@ -123,7 +123,7 @@ async def test_the_servers_400s_are_shown_with_their_field(
         "purchase:\n  name: Purchase\n  type: CUSTOM\n"
         "cart:\n  name: Cart\n  type: URL\n  params: {matchType: CONTAINS}\n"
     )
-    done = run_cli(["sync", "apply", str(root)], env=_env(api_server.base_url, account, tmp_path))
+    done = invoke_cli(["sync", "apply", str(root)], env=_env(api_server.base_url, account, tmp_path))
     assert done.returncode == 1
     assert "400 Bad Request: params.matchString" in done.stderr
     assert "stopped after 1 of" in done.stderr and "run apply again to finish" in done.stderr
@@ -144,7 +144,7 @@ async def test_a_write_whose_answer_was_lost_is_finished_by_the_next_run(
         faults.seen.clear()
         with pytest.raises(ConnectionFailed):
             apply.run(vc, made, current)
-    done = run_cli(["sync", "apply", str(root), "--json"], env=_env(api_server.base_url, account, tmp_path))
+    done = invoke_cli(["sync", "apply", str(root), "--json"], env=_env(api_server.base_url, account, tmp_path))
     assert done.returncode == 0, done.stderr
     with _client(api_server.base_url, account) as vc:
         assert plan.make(folder.read(root), remote.read(vc, code)).empty
@@ -182,11 +182,11 @@ async def test_a_server_killed_mid_apply_is_finished_by_running_it_again(
         ["--database-url", database_url], log_dir=log_dir, env={"VERSICOLOR_RATE_LIMITS": ""}, port=port
     ) as again:
         env = _env(again.base_url, account, tmp_path)
-        done = run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env)
+        done = invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env)
         assert done.returncode == 2, "the first run left work to do"
-        done = run_cli(["sync", "apply", str(root)], env=env)
+        done = invoke_cli(["sync", "apply", str(root)], env=env)
         assert done.returncode == 0, done.stderr
-        assert run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 0
+        assert invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 0
 
 
 async def test_pull_writes_a_folder_that_plans_nothing(
@@ -195,16 +195,16 @@ async def test_pull_writes_a_folder_that_plans_nothing(
     env = _env(api_server.base_url, account, tmp_path)
     code = _site(api_server.base_url, account)
     root = write_site(tmp_path / "site", code, experiments=2)
-    assert run_cli(["sync", "apply", str(root)], env=env).returncode == 0
-    done = run_cli(["sync", "pull", code, str(tmp_path / "pulled"), "--json"], env=env)
+    assert invoke_cli(["sync", "apply", str(root)], env=env).returncode == 0
+    done = invoke_cli(["sync", "pull", code, str(tmp_path / "pulled"), "--json"], env=env)
     assert done.returncode == 0, done.stderr
     pulled = json.loads(done.stdout)
     assert (pulled["goals"], pulled["segments"], pulled["experiments"], pulled["variations"]) == (2, 1, 2, 6)
     assert pulled["keysGiven"] == []
-    assert run_cli(["sync", "plan", str(tmp_path / "pulled"), "--detailed-exitcode"], env=env).returncode == 0
-    again = run_cli(["sync", "pull", code, str(tmp_path / "pulled")], env=env)
+    assert invoke_cli(["sync", "plan", str(tmp_path / "pulled"), "--detailed-exitcode"], env=env).returncode == 0
+    again = invoke_cli(["sync", "pull", code, str(tmp_path / "pulled")], env=env)
     assert again.returncode == 1 and "is not empty" in again.stderr
-    assert run_cli(["sync", "pull", code, str(tmp_path / "pulled"), "--force"], env=env).returncode == 0
+    assert invoke_cli(["sync", "pull", code, str(tmp_path / "pulled"), "--force"], env=env).returncode == 0
 
 
 async def test_a_429_storm_during_apply_is_waited_out(database_url: str, account: TestAccount, tmp_path: Path) -> None:
@@ -212,11 +212,11 @@ async def test_a_429_storm_during_apply_is_waited_out(database_url: str, account
         env = _env(server.base_url, account, tmp_path)
         root = write_site(tmp_path / "site", _site(server.base_url, account), experiments=2)
         # About twenty requests at four per two seconds: most of them meet a 429 first.
-        done = run_cli(["sync", "apply", str(root), "--json"], env=env, timeout=300)
+        done = invoke_cli(["sync", "apply", str(root), "--json"], env=env, timeout=300)
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["writes"] == 11
         assert "rate limited by the server (429); waiting" in done.stderr
-        again = run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env, timeout=300)
+        again = invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env, timeout=300)
         assert again.returncode == 0, again.stdout + again.stderr
 
 
@@ -230,7 +230,7 @@ async def test_a_rotated_secret_stops_sync_with_a_clear_message(
             "/accounts/me/credentials", headers={"Authorization": f"Bearer {account.admin.token}"}
         )
     assert rotated.status_code in (200, 201), rotated.text
-    done = run_cli(["sync", "apply", str(root)], env=env)
+    done = invoke_cli(["sync", "apply", str(root)], env=env)
     assert done.returncode == 3
     assert f"the server refused client id '{account.admin.client_id}'" in done.stderr
     assert "The secret may have been rotated" in done.stderr and "Traceback" not in done.stderr
@@ -243,13 +243,13 @@ async def test_a_5xx_in_the_middle_of_apply_stops_it_and_the_next_run_finishes(
     # The goals' list passes; the second goal's creation meets a 503 (a write is never sent twice on a 5xx).
     faults = Faults(plan=[None, None, 503], only="/goals")
     with proxy(api_server.base_url, faults) as url:
-        done = run_cli(["sync", "apply", str(root)], env=_env(url, account, tmp_path))
+        done = invoke_cli(["sync", "apply", str(root)], env=_env(url, account, tmp_path))
     assert done.returncode == 4, done.stdout + done.stderr
     assert "503" in done.stderr and "Traceback" not in done.stderr
     assert [s for s in faults.seen if s.startswith("POST /goals")] == ["POST /goals", "POST /goals"]
     env = _env(api_server.base_url, account, tmp_path)
-    assert run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 2
-    again = run_cli(["sync", "apply", str(root), "--json"], env=env)
+    assert invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 2
+    again = invoke_cli(["sync", "apply", str(root), "--json"], env=env)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["writes"] == 10, "everything but the goal the first run made"
-    assert run_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 0
+    assert invoke_cli(["sync", "plan", str(root), "--detailed-exitcode"], env=env).returncode == 0
