@@ -8,6 +8,7 @@ each other's data.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,11 @@ from versicolor.runtime import Runtime
 from versicolor.settings import Settings
 
 pytest_plugins = ["tests.browsing", "tests.legs"]
+
+# As in scripts/test: the servers and commands this suite starts are new Python processes, and without bytecode on
+# disk each one compiles all it imports again (~5 s of CPU per server). Bytecode is written as it is first needed.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 BACKEND = os.environ.get("VERSICOLOR_TEST_BACKEND", "sqlite")
 IN_CI = os.environ.get("CI") == "true"
