@@ -6,11 +6,21 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BeforeValidator, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, SerializerFunctionWrapHandler, model_serializer
 from sqlalchemy import Boolean, literal, select
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Kept, KeptOut, Timestamp, kept_fields
+from versicolor.api.automation.schemas import (
+    CamelIn,
+    CamelOut,
+    Code,
+    Id,
+    Kept,
+    KeptOut,
+    Timestamp,
+    check_path_id,
+    kept_fields,
+    not_null,
+)
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
@@ -84,7 +94,6 @@ def _share(value: object) -> object:
 
 
 Deviations = dict[str, Annotated[float, BeforeValidator(_share), Field(strict=True)]]
-Code = Annotated[str | None, Field(description="kept exactly as sent; at most 256 KiB of UTF-8")]
 
 
 class ScheduleOut(CamelOut):
@@ -236,13 +245,7 @@ class _Writable(ExperimentKept):
         default=None, max_length=1, description="at most one: {dateStart, dateEnd}"
     )
 
-    @field_validator("name", "base_url", "type", "tags", "goals", "variations")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Absent means "default" or "unchanged"; an explicit null would mean "no value", which these cannot have.
-        if value is None:
-            raise PydanticCustomError("not_null", "cannot be null")
-        return value
+    _not_null = not_null("name", "base_url", "type", "tags", "goals", "variations")
 
     def values(self) -> ExperimentFields:
         """The body as the core's field values (defaults for what was not sent)."""
@@ -359,11 +362,6 @@ async def _site_of(session: DbSession, caller: Caller, body: ExperimentCreate) -
     return site.id
 
 
-def _check_path_id(experiment_id: int, body: _ReadOnlyEcho) -> None:
-    if body.id is not None and body.id != experiment_id:
-        raise Invalid.field("id", f"is {body.id} but the path names experiment {experiment_id}")
-
-
 @router.get("")
 async def list_experiments(
     query: ExperimentQuery, request: Request, response: Response, session: DbSession, caller: Caller
@@ -422,7 +420,7 @@ async def replace_experiment(
 ) -> ExperimentOut:
     """Replace an experiment's writable fields (`variations`, `globalScript` and `schedules` stay unless given)."""
     _optional(optional_fields)
-    _check_path_id(experiment_id, body)
+    check_path_id(experiments.KIND, experiment_id, body.id)
     experiment = await experiments.replace(
         session=session,
         principal=caller,
@@ -459,7 +457,7 @@ async def patch_experiment(
     """Change the named fields, then (with `action`) move the experiment through its lifecycle."""
     _optional(optional_fields)
     if body is not None:
-        _check_path_id(experiment_id, body)
+        check_path_id(experiments.KIND, experiment_id, body.id)
         changed = await experiments.update(
             session=session,
             principal=caller,

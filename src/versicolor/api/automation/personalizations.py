@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer
-from pydantic_core import PydanticCustomError
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Timestamp
+from versicolor.api.automation.schemas import CamelIn, CamelOut, Code, Id, Timestamp, check_path_id, not_null
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import personalizations, querying
-from versicolor.core.errors import Invalid
 from versicolor.core.experiments.lifecycle import Action, Status
 from versicolor.core.personalizations import Echo, PersonalizationFields
 from versicolor.core.querying import Choice, Fields, ListQuery
@@ -52,7 +50,6 @@ PERSONALIZATION_FIELDS = Fields(
 PersonalizationQuery = Annotated[ListQuery, Depends(listing.query_params(PERSONALIZATION_FIELDS))]
 PersonalizationSearch = Annotated[ListQuery, Depends(listing.search_body(PERSONALIZATION_FIELDS))]
 OptionalFields = Annotated[str | None, Query(alias="optionalFields", description="comma-separated extra fields: goals")]
-Code = Annotated[str | None, Field(description="kept exactly as sent; at most 256 KiB of UTF-8")]
 
 
 class PersonalizationOut(CamelOut):
@@ -131,13 +128,7 @@ class _Writable(CamelIn):
         default=None, min_length=1, max_length=32, description="kept as given (SITE, SAVED_TEMPLATE...)"
     )
 
-    @field_validator("name", "goals", "is_archived")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Absent means "default" or "unchanged"; an explicit null would mean "no value", which these cannot have.
-        if value is None:
-            raise PydanticCustomError("not_null", "cannot be null")
-        return value
+    _not_null = not_null("name", "goals", "is_archived")
 
     def values(self) -> PersonalizationFields:
         """The body as the core's field values (defaults for what was not sent)."""
@@ -183,8 +174,7 @@ class _ReadOnlyEcho(CamelIn):
 
     def echo(self, personalization_id: int) -> Echo:
         """The echoed fields the core checks (an `id` other than the path's is refused here)."""
-        if self.id is not None and self.id != personalization_id:
-            raise Invalid.field("id", f"is {self.id} but the path names personalization {personalization_id}")
+        check_path_id(personalizations.KIND, personalization_id, self.id)
         return Echo(
             site_id=self.site_id,
             status=self.status,

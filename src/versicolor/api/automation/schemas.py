@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,12 +14,15 @@ from pydantic import (
     PlainSerializer,
     SerializerFunctionWrapHandler,
     WithJsonSchema,
+    field_validator,
     model_serializer,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from versicolor.api.strict_input import StrictInput
 from versicolor.core import resources
+from versicolor.core.errors import Invalid
 
 
 def _iso_z(value: datetime) -> str:
@@ -34,6 +38,10 @@ Timestamp = Annotated[datetime, PlainSerializer(_iso_z, return_type=str)]
 Id = Annotated[int, WithJsonSchema({"type": "integer", "format": "int64", "minimum": 1})]
 
 
+# Code a resource runs in the page (core/experiments/code.py holds the limit).
+Code = Annotated[str | None, Field(description="kept exactly as sent; at most 256 KiB of UTF-8")]
+
+
 class CamelOut(BaseModel):
     """An object as the Automation dialect renders it."""
 
@@ -47,6 +55,24 @@ class CamelIn(StrictInput):
     booleans taken only as JSON numbers and booleans (api/strict_input.py)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")
+
+
+def not_null(*fields: str) -> Callable[[object], object]:
+    """A validator for a body class refusing an explicit null in `fields` (a 400 naming the field)."""
+    return field_validator(*fields)(_refuse_null)
+
+
+def _refuse_null(value: object) -> object:
+    # Absent means "default" or "unchanged"; an explicit null would mean "no value", which these cannot have.
+    if value is None:
+        raise PydanticCustomError("not_null", "cannot be null")
+    return value
+
+
+def check_path_id(kind: str, path_id: int, sent_id: int | None) -> None:
+    """Refuse (400) a body whose `id` names another object than the path does (sending none is fine)."""
+    if sent_id is not None and sent_id != path_id:
+        raise Invalid.field("id", f"is {sent_id} but the path names {kind} {path_id}")
 
 
 # A field Kameleoon's reference documents that Versicolor has no meaning for yet: any JSON value, kept and

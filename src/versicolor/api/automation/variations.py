@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from versicolor.api.automation.schemas import CamelIn, CamelOut, Id, Kept, KeptOut, ReadOnlyEcho, Timestamp, kept_fields
+from versicolor.api.automation.schemas import (
+    CamelIn,
+    CamelOut,
+    Code,
+    Id,
+    Kept,
+    KeptOut,
+    ReadOnlyEcho,
+    Timestamp,
+    check_path_id,
+    kept_fields,
+    not_null,
+)
 from versicolor.api.conventions import listing
 from versicolor.api.deps import DbSession
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core import querying, resources
-from versicolor.core.errors import Invalid
 from versicolor.core.experiments import variations
 from versicolor.core.experiments.variations import RedirectionType, VariationFields
 from versicolor.core.querying import Fields, ListQuery
@@ -41,7 +51,6 @@ VARIATION_FIELDS = Fields(
 VariationQuery = Annotated[ListQuery, Depends(listing.query_params(VARIATION_FIELDS))]
 VariationSearch = Annotated[ListQuery, Depends(listing.search_body(VARIATION_FIELDS))]
 
-Code = Annotated[str | None, Field(description="kept exactly as sent; at most 256 KiB of UTF-8")]
 Color = Annotated[int | None, Field(ge=-(2**31), le=2**31 - 1, description="the color shown in editors")]
 
 
@@ -114,12 +123,7 @@ class _Writable(VariationKept):
         description="a stable name of your choice (a-z, 0-9, . _ -), unique per experiment; a PUT without it keeps it",
     )
 
-    @field_validator("name")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise PydanticCustomError("not_null", "cannot be null")
-        return value
+    _not_null = not_null("name")
 
     def values(self) -> VariationFields:
         """The body as the core's field values (defaults for what was not sent)."""
@@ -158,11 +162,6 @@ class VariationReplace(VariationPatch):
     """The body of `PUT /variations/{id}`: the whole variation; what is left out returns to its default."""
 
     name: str = Field(min_length=1, max_length=200)
-
-
-def _check_path_id(variation_id: int, body: VariationPatch) -> None:
-    if body.id is not None and body.id != variation_id:
-        raise Invalid.field("id", f"is {body.id} but the path names variation {variation_id}")
 
 
 @router.get("")
@@ -204,7 +203,7 @@ async def replace_variation(
     variation_id: Id, body: VariationReplace, session: DbSession, caller: Caller
 ) -> VariationOut:
     """Replace a variation's writable fields."""
-    _check_path_id(variation_id, body)
+    check_path_id("variation", variation_id, body.id)
     variation = await variations.replace(
         session=session,
         principal=caller,
@@ -221,7 +220,7 @@ async def replace_variation(
 @router.patch("/{variation_id}")
 async def patch_variation(variation_id: Id, body: VariationPatch, session: DbSession, caller: Caller) -> VariationOut:
     """Change the named fields of a variation."""
-    _check_path_id(variation_id, body)
+    check_path_id("variation", variation_id, body.id)
     variation = await variations.update(
         session=session,
         principal=caller,
