@@ -274,6 +274,30 @@ async def test_status_cannot_be_set_as_a_field(client: httpx.AsyncClient, factor
     assert echoed.json()["name"] == "Renamed"
 
 
+async def test_lifecycle_refusals_name_the_experiment(client: httpx.AsyncClient, factory: Factory) -> None:
+    # Experiments and personalizations share these refusals (core/experiments/lifecycle.py); each names its own kind.
+    account = await factory.account()
+    made_site = await make.site(client, account)
+    bare = await make.experiment(client, account, made_site["id"], variations=None)
+    refused = await client.patch(f"/experiments/{bare['id']}?action=ACTIVATE", headers=account.headers)
+    assert (refused.status_code, refused.json()["message"]) == (
+        409,
+        f"cannot ACTIVATE experiment {bare['id']}: it has no main goal (set mainGoalId)",
+    )
+    active = await experiment_in(client, account, "ACTIVE")
+    path = f"/experiments/{active['id']}"
+    echoed = await client.patch(path, json={"status": "DRAFT"}, headers=account.headers)
+    assert echoed.status_code == 400
+    assert echoed.json()["details"] == [
+        {"field": "status", "message": f"is ACTIVE; change it with PATCH /experiments/{active['id']}?action=..."}
+    ]
+    deleted = await client.delete(path, headers=account.headers)
+    assert (deleted.status_code, deleted.json()["message"]) == (
+        409,
+        f"experiment {active['id']} is ACTIVE: only DRAFT or STOPPED experiments can be deleted (STOP it first)",
+    )
+
+
 async def test_a_broken_running_experiment_can_still_be_paused_and_mended(
     client: httpx.AsyncClient, factory: Factory
 ) -> None:

@@ -189,6 +189,32 @@ async def test_without_a_segment_it_cannot_start(client: httpx.AsyncClient, fact
     assert deactivated.json()["status"] == "DEACTIVATED"
 
 
+async def test_lifecycle_refusals_name_the_personalization(client: httpx.AsyncClient, factory: Factory) -> None:
+    # Experiments and personalizations share these refusals (core/experiments/lifecycle.py); each names its own kind.
+    account = await factory.account()
+    made_site = await site(client, account)
+    bare = await post(client, account, "/personalizations", {"siteId": made_site["id"], "name": "Banner"})
+    refused = await client.patch(f"/personalizations/{bare['id']}?action=ACTIVATE", headers=account.headers)
+    assert (refused.status_code, refused.json()["message"]) == (
+        409,
+        f"cannot ACTIVATE personalization {bare['id']}: it has no segment to show to (set targetingSegmentId)",
+    )
+    made = await _made(client, account)
+    path = f"/personalizations/{made['id']}"
+    assert (await client.patch(f"{path}?action=ACTIVATE", headers=account.headers)).json()["status"] == "ACTIVE"
+    echoed = await client.patch(path, json={"status": "DRAFT"}, headers=account.headers)
+    assert echoed.status_code == 400
+    assert echoed.json()["details"] == [
+        {"field": "status", "message": f"is ACTIVE; change it with PATCH /personalizations/{made['id']}?action=..."}
+    ]
+    deleted = await client.delete(path, headers=account.headers)
+    assert (deleted.status_code, deleted.json()["message"]) == (
+        409,
+        f"personalization {made['id']} is ACTIVE: only DRAFT or STOPPED personalizations can be deleted "
+        "(STOP it first)",
+    )
+
+
 async def test_segments_and_goals_of_another_site_or_account_are_refused(
     client: httpx.AsyncClient, factory: Factory
 ) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import links, references, resources, sites, web_urls
-from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.errors import Conflict, NotFound
 from versicolor.core.experiments import code, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
 from versicolor.core.roles import Principal
@@ -120,11 +120,7 @@ async def update(
         session=session, principal=principal, personalization_id=personalization_id, for_update=True
     )
     resources.check_site_unchanged(echo.site_id, personalization.site_id, KIND)
-    if echo.status is not None and echo.status != personalization.status:
-        raise Invalid.field(
-            "status",
-            f"is {personalization.status}; change it with PATCH /personalizations/{personalization.id}?action=...",
-        )
+    lifecycle.require_status_unchanged(personalization, echo.status, kind=KIND)
     resources.check_unchanged(
         KIND,
         [
@@ -167,9 +163,7 @@ async def change_status(
     )
     step = lifecycle.transition(Status(personalization.status), action, kind=KIND, actions=ACTIONS)
     if step.launches:
-        problems = launch_problems(personalization)
-        if problems:
-            raise Conflict(f"cannot {action} {KIND} {personalization.id}: " + "; ".join(problems))
+        lifecycle.require_launchable(personalization, action, launch_problems(personalization), kind=KIND)
     now = utcnow()
     lifecycle.apply(personalization, step, now=now)
     personalization.date_modified = now
@@ -182,11 +176,7 @@ async def delete(*, session: AsyncSession, principal: Principal, personalization
     personalization = await get(
         session=session, principal=principal, personalization_id=personalization_id, for_update=True
     )
-    if Status(personalization.status) not in lifecycle.DELETABLE:
-        raise Conflict(
-            f"{KIND} {personalization.id} is {personalization.status}: only DRAFT or STOPPED personalizations "
-            "can be deleted" + (" (STOP it first)" if personalization.status in (Status.ACTIVE, Status.PAUSED) else "")
-        )
+    lifecycle.require_deletable(personalization, kind=KIND)
     await session.delete(personalization)
     await session.flush()
 

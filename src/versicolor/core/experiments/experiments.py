@@ -200,9 +200,7 @@ async def change_status(
             date_start, date_end = experiment.scheduled_start, experiment.scheduled_end
         experiment.scheduled_start, experiment.scheduled_end = _check_schedule(date_start, date_end, now=now)
     if step.launches:
-        problems = await launch_problems(session=session, experiment=experiment)
-        if problems:
-            raise Conflict(f"cannot {action} experiment {experiment.id}: " + "; ".join(problems))
+        lifecycle.require_launchable(experiment, action, await launch_problems(session=session, experiment=experiment))
     lifecycle.apply(experiment, step, now=now)
     experiment.date_modified = now
     await session.flush()
@@ -534,10 +532,7 @@ def _check_echo(experiment: Experiment, *, site_id: int | None, status: str | No
         raise Invalid.field(
             "siteId", f"an experiment cannot move to another site (it belongs to site {experiment.site_id})"
         )
-    if status is not None and status != experiment.status:
-        raise Invalid.field(
-            "status", f"is {experiment.status}; change it with PATCH /experiments/{experiment.id}?action=..."
-        )
+    lifecycle.require_status_unchanged(experiment, status)
 
 
 def _check_schedule(

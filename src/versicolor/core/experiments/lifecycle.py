@@ -6,11 +6,12 @@ Every status change, whether a user asks for it (`PATCH /experiments/{id}?action
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from versicolor.core.errors import Conflict
+from versicolor.core.errors import Conflict, Invalid
 from versicolor.db.models import Experiment, Personalization
 
 # What moves through the lifecycle: experiments, and personalizations (core/personalizations.py) by the same table.
@@ -125,13 +126,25 @@ def apply(experiment: Staged, step: Transition, *, now: datetime) -> None:
         experiment.date_ended = now
 
 
-def require_deletable(experiment: Experiment) -> None:
-    """Raise Conflict unless the experiment's status allows deleting it."""
-    if Status(experiment.status) not in DELETABLE:
+def require_launchable(staged: Staged, action: Action, problems: Sequence[str], *, kind: str = "experiment") -> None:
+    """Raise Conflict listing what keeps `staged` from running (its launch problems), if anything does."""
+    if problems:
+        raise Conflict(f"cannot {action} {kind} {staged.id}: " + "; ".join(problems))
+
+
+def require_deletable(staged: Staged, *, kind: str = "experiment") -> None:
+    """Raise Conflict unless the status of `staged` (an experiment, or another `kind`) allows deleting it."""
+    if Status(staged.status) not in DELETABLE:
         raise Conflict(
-            f"experiment {experiment.id} is {experiment.status}: only DRAFT or STOPPED experiments can be deleted"
-            + (" (STOP it first)" if experiment.status in (S.ACTIVE, S.PAUSED) else "")
+            f"{kind} {staged.id} is {staged.status}: only DRAFT or STOPPED {kind}s can be deleted"
+            + (" (STOP it first)" if staged.status in (S.ACTIVE, S.PAUSED) else "")
         )
+
+
+def require_status_unchanged(staged: Staged, status: str | None, *, kind: str = "experiment") -> None:
+    """Refuse a `status` sent back with a body unless it is the current one: only `?action=` changes it."""
+    if status is not None and status != staged.status:
+        raise Invalid.field("status", f"is {staged.status}; change it with PATCH /{kind}s/{staged.id}?action=...")
 
 
 def require_variations_removable(experiment: Experiment, variation_id: int) -> None:
