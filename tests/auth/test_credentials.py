@@ -92,3 +92,31 @@ async def test_credential_routes_need_a_token(client: httpx.AsyncClient) -> None
     for path in ("/accounts/me/credentials", "/accounts/me/account-secret"):
         answer = await client.post(path)
         assert answer.status_code == 401 and answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+async def test_a_v3_request_with_an_account_secret_is_judged_by_that_secret_whatever_its_authorization(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    # What the fuzz stage once reported as ST401 on GET /v3/edit/url_groups: it reuses values from earlier answers,
+    # so it sent the account secret POST /accounts/me/account-secret had just issued, beside an Authorization
+    # header it had made up. The secret was the account's current one, so the 200 was right; once rotated, the
+    # same request is a 403, whatever the Authorization header says.
+    account = await factory.account()
+    stranger = await factory.account()
+    issued = (await client.post("/accounts/me/account-secret", headers=account.headers)).json()["accountSecret"]
+    made = await client.post("/v3/edit/urls", json={"host": "shop.example"}, params={"account_secret": issued})
+    assert made.status_code == 201, made.text
+    for authorization in ("*p=drjw+*qt(mE", "Bearer not-a-token", stranger.headers["Authorization"]):
+        answer = await client.get(
+            "/v3/edit/urls", params={"account_secret": issued}, headers={"Authorization": authorization}
+        )
+        assert answer.status_code == 200, authorization
+        # The secret's account, not the token's.
+        assert [url["host"] for url in answer.json()["urls"]] == ["shop.example"], authorization
+
+    assert (await client.post("/accounts/me/account-secret", headers=account.headers)).status_code == 200
+    for authorization in ("*p=drjw+*qt(mE", account.headers["Authorization"]):
+        stale = await client.get(
+            "/v3/edit/urls", params={"account_secret": issued}, headers={"Authorization": authorization}
+        )
+        assert stale.status_code == 403 and stale.json()["code"] == 403, authorization
