@@ -23,10 +23,17 @@ app.kameleoon.com session cookie; here the one difference besides the base URL i
   {globalScript}`, both read again: the site's `trackingScript` must not have changed.
 - `get_kameleoon_code`: the experiment, then each of its variations.
 - `kameleoon_push_and_simulate`: the code pushed, then the experiment read for its `baseURL` and `variations`.
+- `get_kameleoon_results` (a later version of kameleoon_push.js): the experiment read with its goals, each goal
+  and variation read for its name, `POST /experiments/{id}/results` with `goalsIds`, `referenceVariationId: "0"`
+  (a string), `visitorData: false`, `conversionType: ALL_CONVERSION` and, when asked, a `breakdown` and one
+  `dateIntervals` entry, then `GET /results?dataCode=` until `READY`, read per variation and breakdown key
+  (`_reference` without a breakdown): `visitCount`, `visitorCount` and per goal `conversionCount`,
+  `convertedVisitCount`, `revenueCount`, `averageCart`, `conversionRate`, `improvementRate`, `reliability`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +41,10 @@ from urllib.parse import quote
 import httpx
 
 from tests.compat.conftest import bearer
-from tests.factories import TestAccount
+from tests.factories import Factory, TestAccount
+from tests.results.dataset import history, send
+from tests.server import Server
+from tests.tracking.fixtures import shop
 
 ACCEPT = {"Accept": "application/json"}
 
@@ -155,6 +165,48 @@ class Tools:
         assert site_after == site_before, "the site's global script is never touched"
         return bool(read_back["globalScript"] == script)
 
+    async def get_results(
+        self,
+        experiment_id: int,
+        breakdown: dict[str, Any] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        experiment = await self.api("GET", f"/experiments/{experiment_id}?optionalFields=goals")
+        goal_ids = experiment["goals"]
+        goal_names = {str(g): (await self.api("GET", f"/goals/{g}"))["name"] for g in goal_ids}
+        names = {str(v): (await self.api("GET", f"/variations/{v}"))["name"] for v in experiment["variations"]}
+        body: dict[str, Any] = {
+            "goalsIds": goal_ids,
+            "referenceVariationId": "0",
+            "visitorData": False,
+            "conversionType": "ALL_CONVERSION",
+        }
+        if breakdown:
+            body["breakdown"] = breakdown
+        if start or end:
+            body["dateIntervals"] = [{"start": start, "end": end}]
+        data_code = (await self.api("POST", f"/experiments/{experiment_id}/results", body))["dataCode"]
+        for _ in range(30):
+            report = await self.api("GET", f"/results?dataCode={data_code}")
+            if report["status"] == "READY":
+                break
+            await asyncio.sleep(0.2)
+        assert report["status"] == "READY", report
+        fields = ("conversionCount", "convertedVisitCount", "revenueCount", "averageCart", "conversionRate")
+        table = {}
+        for variation_id, variation in report["data"]["variationData"].items():
+            rows = {}
+            for key, value in sorted(variation["breakdownData"].items()):
+                general = value["generalData"]
+                goals = {
+                    goal_names.get(goal_id, goal_id): {f: g[f] for f in (*fields, "improvementRate", "reliability")}
+                    for goal_id, g in general["goalsData"].items()
+                }
+                rows[key] = {"visits": general["visitCount"], "visitors": general["visitorCount"], "goals": goals}
+            table[names.get(variation_id, "Original" if variation_id == "0" else variation_id)] = rows
+        return table
+
     async def get_code(self, experiment_id: int) -> list[dict[str, Any]]:
         experiment = await self.api("GET", f"/experiments/{experiment_id}")
         return [await self.api("GET", f"/variations/{v}") for v in experiment["variations"]]
@@ -210,3 +262,35 @@ async def test_the_tools_make_an_experiment_its_goal_variation_code_and_script(
     assert await tools.push_variation_code(variation_id, experiment["id"], "document.body.dataset.v = '3';\n", "")
     read = await tools.api("GET", f"/experiments/{experiment['id']}")
     assert read["baseURL"] == "https://shop.example/account/login" and variation_id in read["variations"]
+
+
+async def test_the_results_tool_reads_a_report_per_variation(
+    versicolor: Server, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    # A shop with an active experiment and a small history (tests/results/dataset.py), stored through the Data API.
+    stocked = await shop(client, factory)
+    await send(client, stocked, history(stocked))
+    async with httpx.AsyncClient(base_url=versicolor.base_url, timeout=60) as http:
+        tools = Tools(http, await bearer(http, stocked.account))
+        table = await tools.get_results(stocked.experiment_id)
+        assert set(table) == {"Original", "Green", "Blue"}
+        assert {arm: rows["_reference"]["visitors"] for arm, rows in table.items()} == {
+            "Original": 4,
+            "Green": 3,
+            "Blue": 1,
+        }
+        purchase = {arm: rows["_reference"]["goals"]["Purchase"] for arm, rows in table.items()}
+        assert (purchase["Original"]["conversionCount"], purchase["Original"]["revenueCount"]) == (2, 30)
+        assert (purchase["Green"]["conversionCount"], purchase["Green"]["revenueCount"]) == (3, 35)
+        assert purchase["Original"]["improvementRate"] is None, "the reference is compared with nothing"
+
+        by_day = await tools.get_results(
+            stocked.experiment_id,
+            breakdown={"type": "INTERVAL", "interval": "DAY"},
+            start="2024-05-06T00:00:00Z",
+            end="2024-05-09T00:00:00Z",
+        )
+        days = {f"2024-05-0{d}T00:00:00Z" for d in (6, 7, 8)}
+        for arm, rows in by_day.items():
+            assert set(rows) - {"_reference"} and set(rows) <= days | {"_reference"}, (arm, rows)
+        assert by_day["Original"]["2024-05-06T00:00:00Z"]["goals"]["Purchase"]["revenueCount"] > 0
