@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from tests import services
 from tests.factories import Factory
+from tests.server import Server, serve
 from versicolor.app import create_app
 from versicolor.runtime import Runtime
 from versicolor.settings import Settings
@@ -88,6 +89,21 @@ def _pg_admin(url: str, statement: str) -> None:
             await connection.close()
 
     asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real `versicolor serve` on the test database for the tests that reach the service from outside, as users
+    do (the client, the command line, sync, Kameleoon's clients, the tutorial, the page engine, the explorer and the
+    dashboard in a browser): a start costs seconds, and none of them needs a process of its own.
+
+    Per-token limits are off (the client's tests send many requests with one token); the tests of limits, of what
+    a process does when it starts or stops, and of other settings start servers of their own."""
+    log_dir: Path = tmp_path_factory.mktemp("live-server")
+    # A loaded machine starts a server slowly: be generous.
+    env = {"VERSICOLOR_RATE_LIMITS": ""}
+    with serve(["--database-url", database_url], log_dir=log_dir, env=env, ready_timeout=240) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

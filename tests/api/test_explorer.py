@@ -4,8 +4,6 @@ inline script, and whose "Authorize" works for OAuth client credentials and the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +11,7 @@ from playwright.async_api import Locator, Page
 
 from tests.browsing import screenshot
 from tests.factories import Factory, TestAccount
-from tests.server import Server, serve
+from tests.server import Server
 
 
 async def test_the_page_loads_only_files_of_this_server_and_runs_no_inline_script(client: httpx.AsyncClient) -> None:
@@ -43,10 +41,9 @@ async def test_the_oauth_redirect_page_runs_no_inline_script(client: httpx.Async
 
 
 @pytest.fixture
-def explorer_server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A real server on the test database, for the browser."""
-    with serve(["--database-url", database_url], log_dir=tmp_path) as server:
-        yield server
+def explorer_server(live_server: Server) -> Server:
+    """A real server on the test database (the suite's, tests/conftest.py), for the browser."""
+    return live_server
 
 
 def _operation(page: Page, method: str, path: str) -> Locator:

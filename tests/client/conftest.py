@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.factories import Factory, TestAccount
-from tests.server import Server, serve
+from tests.server import Server
 from versicolor.client import RetryPolicy, Versicolor
 
 # Failures are retried quickly in tests: the behaviour is the same, the waits shorter.
@@ -16,11 +13,10 @@ QUICK = RetryPolicy(base=0.05, cap=0.5, attempts=6, rate_limit_budget=60)
 
 
 @pytest.fixture(scope="session")
-def api_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real server on the test database, without rate limits (the tests of limits start their own)."""
-    log_dir: Path = tmp_path_factory.mktemp("client-server")
-    with serve(["--database-url", database_url], log_dir=log_dir, env={"VERSICOLOR_RATE_LIMITS": ""}) as server:
-        yield server
+def api_server(live_server: Server) -> Server:
+    """The suite's real server on the test database (tests/conftest.py), without per-token limits (the tests of
+    limits start their own)."""
+    return live_server
 
 
 def connect(server: Server, account: TestAccount, **options: object) -> Versicolor:

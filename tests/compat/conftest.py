@@ -1,24 +1,20 @@
-"""Kameleoon client families replayed against one real Versicolor process per test session."""
+"""Kameleoon client families replayed against the suite's real Versicolor process (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from tests.factories import Factory, TestAccount
-from tests.server import Server, serve
+from tests.server import Server
 
 
 @pytest.fixture(scope="session")
-def versicolor(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def versicolor(live_server: Server) -> Server:
     """A real `versicolor serve` on the test database: the clients reach it over HTTP only."""
-    log_dir: Path = tmp_path_factory.mktemp("compat-server")
-    # A loaded machine starts a server slowly: be generous.
-    with serve(["--database-url", database_url], log_dir=log_dir, ready_timeout=240) as server:
-        yield server
+    return live_server
 
 
 @pytest.fixture

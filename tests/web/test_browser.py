@@ -7,8 +7,6 @@ Content-Security-Policy violation (the server forbids inline scripts) and no ser
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +14,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import ConsoleMessage, Page, expect
 from tests.browsing import SCREENSHOTS, screenshot
 from tests.factories import Factory, Member
-from tests.server import Server, serve
+from tests.server import Server
 from tests.tracking.fixtures import shop
 from tests.web.shops import PLAN, TAGS, planned_shop, stocked_shop
 
@@ -28,11 +26,9 @@ HOST = "versicolor.test"  # every name resolves to 127.0.0.1 in the harness's Ch
 
 
 @pytest.fixture(scope="session")
-def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real `versicolor serve` on the test database."""
-    log_dir: Path = tmp_path_factory.mktemp("dashboard-server")
-    with serve(["--database-url", database_url], log_dir=log_dir) as server:
-        yield server
+def live(live_server: Server) -> Server:
+    """A real `versicolor serve` on the test database (the suite's, tests/conftest.py)."""
+    return live_server
 
 
 async def _for_docs(page: Page, name: str) -> None:
