@@ -162,20 +162,22 @@ async def change_password(*, session: AsyncSession, principal: Principal, curren
     return user
 
 
-async def set_password(*, session: AsyncSession, user: User, password: str) -> None:
-    """Give `user` a new password (checked against the rules), and end every signed-in session it has."""
+async def set_password(*, session: AsyncSession, user: User, password: str) -> int:
+    """Give `user` a new password (checked against the rules), and end every signed-in session it has; how many
+    sessions were still open."""
     password = await passwords.check_new_password(
         password, personal=(user.email, user.first_name or "", user.last_name or "")
     )
     user.password_hash = await passwords.hash_password(password)
     await session.flush()
     # Whoever was signed in as this user, with the old password, is signed out everywhere.
-    await session.execute(
+    ended = await session.execute(
         update(SignInSession)
         .where(SignInSession.user_id == user.id, SignInSession.ended_at.is_(None))
         .values(ended_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_user(*, session: AsyncSession, principal: Principal, user_id: int) -> None:
@@ -220,6 +222,12 @@ async def find_user(*, session: AsyncSession, user_id: int) -> User | None:
 async def user_by_email(*, session: AsyncSession, email: str) -> User | None:
     """The user with this email in any account (the machine's administrator looking someone up), or None."""
     return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def users_by_email(*, session: AsyncSession, email: str) -> list[User]:
+    """Every user with this email, one per account at most, oldest first (the machine's administrator looking
+    someone up); raises Invalid when it cannot be an email."""
+    return list(await session.scalars(select(User).where(User.email == normalize_email(email)).order_by(User.id)))
 
 
 async def credentials_of(*, session: AsyncSession, user_id: int) -> ApiCredential | None:

@@ -36,13 +36,33 @@ def read(password: str | None, *, from_stdin: bool, ask: bool) -> str | None:
         )
         return password
     if from_stdin:
-        line = sys.stdin.readline().rstrip("\r\n")
-        if not line:
-            fail("--password-stdin: standard input held no password")
-        return line
+        return _first_line("--password-stdin: standard input held no password")
     if ask:
         if not sys.stdin.isatty():
             fail("--ask-password needs a terminal; use --password-stdin in scripts")
-        asked: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        return asked
+        return _asked()
     return None
+
+
+def read_required(password: str | None, *, from_stdin: bool, ask: bool) -> str:
+    """For a command that needs a password: given one of the three ways, or else asked twice on a terminal, or else
+    the first line of standard input (a script's pipe), so that no flag is needed either way."""
+    given = read(password, from_stdin=from_stdin, ask=ask)
+    if given is not None:
+        return given
+    if sys.stdin.isatty():
+        return _asked()
+    return _first_line("standard input held no password: pipe it in, or run the command on a terminal to be asked")
+
+
+def _first_line(empty: str) -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        fail(empty)
+    return line
+
+
+def _asked() -> str:
+    # Asked again until the two agree (click says when they do not); Ctrl-D or Ctrl-C gives up, changing nothing.
+    asked: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return asked
