@@ -66,6 +66,20 @@ def test_the_command_line_starts_without_loading_the_server() -> None:
     assert [name for name in loaded if name.split(".")[0] in server_side or name.startswith(ours)] == []
 
 
+def test_a_server_starts_without_loading_the_statistics_engine() -> None:
+    # numpy and scipy cost every server process (each worker, and each server the suite starts) about half a second
+    # of CPU: the results service, which needs them, is imported where a report is asked for or read.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, versicolor.app; print('\\n'.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "versicolor.web.reports" in loaded and "versicolor.api.automation.results" in loaded
+    statistics = ("numpy", "scipy")
+    assert [name for name in loaded if name.split(".")[0] in statistics or name.startswith("versicolor.stats")] == []
+
+
 @pytest.mark.parametrize(
     ("folder", "allowed"), [("client", ("versicolor.client",)), ("sync", ("versicolor.client", "versicolor.sync"))]
 )

@@ -25,7 +25,7 @@ from versicolor.core.roles import Principal
 from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX
 from versicolor.db.models.results import ResultReport
 from versicolor.db.types import utcnow
-from versicolor.results import service, store
+from versicolor.results import store
 from versicolor.results.callbacks import CallbackSender
 from versicolor.results.request import BreakdownType, ConversionType, Interval, ReportRequest
 from versicolor.runtime import Runtime
@@ -334,6 +334,8 @@ async def find_or_request(
         )
         if found is not None:
             return Wanted(found, new=False)
+    from versicolor.results import service  # the statistics engine (numpy, scipy): loaded with the first report
+
     row = await service.request_report(
         session=session, principal=principal, experiment_id=experiment_id, request=request, callbacks=_NO_CALLBACKS
     )
@@ -363,6 +365,8 @@ async def settle(runtime: Runtime, wanted: Iterable[Wanted], *, wait: float = WA
     computed: dict[int, dict[str, Any]] = {}
 
     async def compute(report_id: int) -> None:
+        from versicolor.results import service  # the statistics engine (numpy, scipy): loaded with the first report
+
         async with limit:
             data = await service.run(
                 sessions=runtime.sessions,

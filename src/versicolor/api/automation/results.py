@@ -14,7 +14,7 @@ from versicolor.api.deps import DbSession, RuntimeDep, runtime_of
 from versicolor.api.routes import CheckedRoute
 from versicolor.api.security import Caller, needs
 from versicolor.core.roles import Permission
-from versicolor.results import callback_keys, service, store
+from versicolor.results import callback_keys, store
 from versicolor.results.callbacks import SIGNATURE_HEADER, CallbackSender, parse_ports
 from versicolor.results.request import (
     MAX_DATE_INTERVALS,
@@ -176,6 +176,8 @@ async def request_results(
     callbacks: Callbacks,
 ) -> DataCodeOut:
     """Ask for a report of an experiment's results; fetch it with `GET /results?dataCode=`."""
+    from versicolor.results import service  # the statistics engine (numpy, scipy): loaded with the first report
+
     report = await service.request_report(
         session=session,
         principal=caller,
@@ -200,6 +202,8 @@ async def get_results(
     session: DbSession, caller: Caller, data_code: Annotated[str, Query(alias="dataCode", max_length=128)]
 ) -> dict[str, Any]:
     """A report: WAITING while it is computed, then READY with its data (or ERROR with the reason)."""
+    from versicolor.results import service  # the statistics engine (numpy, scipy): loaded with the first report
+
     report = await store.get(session=session, principal=caller, data_code=data_code)
     status, error = store.status_of(report)
     data = report.data if status is store.Status.READY else None
