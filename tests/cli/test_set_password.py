@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.factories import PASSWORD, Factory, Member
-from tests.server import CLI, run_cli
+from tests.server import CLI, invoke_cli
 from tests.web.conftest import Dashboard
 from versicolor.core import accounts
 from versicolor.runtime import Runtime
@@ -22,7 +22,7 @@ NEW_PASSWORD = "plum orchard lantern ferry"
 
 def set_password(database_url: str, *args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
     """`versicolor users set-password ARGS` with `typed` on a piped standard input (none: an empty one)."""
-    return run_cli(["users", "set-password", *args, "--database-url", database_url], input_text=typed)
+    return invoke_cli(["users", "set-password", *args, "--database-url", database_url], input_text=typed)
 
 
 def browser(app: FastAPI, port: int) -> Dashboard:
