@@ -66,12 +66,14 @@ def invoke_cli(
     What the command does is the same as in a process of its own, without the seconds a new interpreter spends
     importing. It runs in a thread of its own, since the server's commands start an event loop (`asyncio.run`),
     with `env` set in os.environ and `input_text` (else nothing) on its standard input until it returns."""
-    from versicolor.cli import main
-
     done: list[subprocess.CompletedProcess[str]] = []
 
     def command() -> None:
         with _INVOKING, CliRunner().isolation(input=input_text or "", env=env) as (stdout, stderr, _):
+            # Imported here the first time, so that its consoles see standard output as a process's pipe (no
+            # terminal, lines as long as their content), even under `pytest -s` on a terminal.
+            from versicolor.cli import main
+
             argv, sys.argv = sys.argv, ["versicolor", *args]
             try:
                 main()
