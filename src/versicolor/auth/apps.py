@@ -94,11 +94,9 @@ def scoped(principal: Principal) -> Select[PartnerApp]:
 
 async def get(*, session: AsyncSession, principal: Principal, app_id: int) -> PartnerApp:
     """An application of the caller's account."""
-    resources.check_id("application", app_id)
-    app = await session.scalar(scoped(principal).where(PartnerApp.id == app_id))
-    if app is None:
-        raise NotFound.object("application", app_id)
-    return app
+    return await resources.one(
+        session, scoped(principal).where(PartnerApp.id == app_id), kind="application", object_id=app_id
+    )
 
 
 async def delete(*, session: AsyncSession, principal: Principal, app_id: int) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import resources, segments, sites
-from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.errors import Conflict, Invalid
 from versicolor.core.roles import Principal
 from versicolor.core.segments.conditions import MAX_CUSTOM_DATA_INDEX
 from versicolor.core.segments.matching import allowed
@@ -156,11 +156,9 @@ async def create(*, session: AsyncSession, principal: Principal, site_id: int, f
 
 async def get(*, session: AsyncSession, principal: Principal, custom_data_id: int) -> CustomDatum:
     """A custom datum of the caller's account."""
-    resources.check_id("custom data", custom_data_id)
-    datum = await session.scalar(scoped(principal).where(CustomDatum.id == custom_data_id))
-    if datum is None:
-        raise NotFound.object("custom data", custom_data_id)
-    return datum
+    return await resources.one(
+        session, scoped(principal).where(CustomDatum.id == custom_data_id), kind="custom data", object_id=custom_data_id
+    )
 
 
 async def update(

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import keys, resources, sites
-from versicolor.core.errors import Invalid, NotFound
+from versicolor.core.errors import Invalid
 from versicolor.core.roles import Principal
 from versicolor.core.segments.matching import TextMatch, allowed
 from versicolor.db.models import Goal
@@ -196,11 +196,7 @@ async def create(*, session: AsyncSession, principal: Principal, site_id: int, f
 
 async def get(*, session: AsyncSession, principal: Principal, goal_id: int) -> Goal:
     """A goal of the caller's account."""
-    resources.check_id("goal", goal_id)
-    goal = await session.scalar(scoped(principal).where(Goal.id == goal_id))
-    if goal is None:
-        raise NotFound.object("goal", goal_id)
-    return goal
+    return await resources.one(session, scoped(principal).where(Goal.id == goal_id), kind="goal", object_id=goal_id)
 
 
 async def update(

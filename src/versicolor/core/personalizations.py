@@ -18,7 +18,7 @@ from sqlalchemy import delete as delete_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import links, references, resources, sites, web_urls
-from versicolor.core.errors import Conflict, NotFound
+from versicolor.core.errors import Conflict
 from versicolor.core.experiments import code, lifecycle
 from versicolor.core.experiments.lifecycle import Action, Status
 from versicolor.core.roles import Principal
@@ -72,14 +72,10 @@ async def get(
     *, session: AsyncSession, principal: Principal, personalization_id: int, for_update: bool = False
 ) -> Personalization:
     """A personalization of the caller's account; `for_update` locks it until the transaction ends."""
-    resources.check_id(KIND, personalization_id)
     query = scoped(principal).where(Personalization.id == personalization_id)
     if for_update:
         query = query.with_for_update()
-    found = await session.scalar(query)
-    if found is None:
-        raise NotFound.object(KIND, personalization_id)
-    return found
+    return await resources.one(session, query, kind=KIND, object_id=personalization_id)
 
 
 async def create(

@@ -1,11 +1,14 @@
-"""What every resource of a site shares: its labels (name, description, tags), a site that does not change,
-read-only fields sent back unchanged, and the fields it keeps as given."""
+"""What every resource of a site shares: its lookup by id, its labels (name, description, tags), a site that does
+not change, read-only fields sent back unchanged, and the fields it keeps as given."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core.errors import Invalid, NotFound
 
@@ -15,6 +18,8 @@ MAX_TAGS = 50
 MAX_TAG = 100
 # Ids are int64 on every backend; a larger number names nothing (and would overflow the database driver).
 MAX_ID = 2**63 - 1
+
+Row = TypeVar("Row")
 
 
 def name(value: object, *, field: str = "name") -> str:
@@ -66,11 +71,23 @@ def check_site_unchanged(site_id: int | None, current_site_id: int, kind: str) -
 def check_id(kind: str, object_id: int) -> None:
     """Raise NotFound for an id no object can have (outside 1 to 2**63-1), before it reaches the database.
 
-    Every lookup by id calls it (each resource's `get`, and the lookups of ids a body refers to), so that an
-    id in a path and one in a body answer alike: the 404 of an unknown id.
+    Every lookup by id calls it (each resource's `get`, through `one`, and the lookups of ids a body refers to), so
+    that an id in a path and one in a body answer alike: the 404 of an unknown id.
     """
     if not 1 <= object_id <= MAX_ID:
         raise NotFound.object(kind, object_id)
+
+
+async def one(session: AsyncSession, query: Select[Row], *, kind: str, object_id: int) -> Row:
+    """The object `query` selects by its id (`object_id`, of a `kind`, in the caller's account), or NotFound.
+
+    Each resource's `get` goes through it, so that an id no object can have is refused (`check_id`) before the
+    query runs, with the same 404 as an unknown one."""
+    check_id(kind, object_id)
+    found = await session.scalar(query)
+    if found is None:
+        raise NotFound.object(kind, object_id)
+    return found
 
 
 def check_ids(kind: str, object_ids: Iterable[int]) -> None:

@@ -107,11 +107,7 @@ async def create(
 
 async def get(*, session: AsyncSession, principal: Principal, site_id: int) -> Site:
     """A site of the caller's account."""
-    resources.check_id("site", site_id)
-    site = await session.scalar(scoped(principal).where(Site.id == site_id))
-    if site is None:
-        raise NotFound.object("site", site_id)
-    return site
+    return await resources.one(session, scoped(principal).where(Site.id == site_id), kind="site", object_id=site_id)
 
 
 async def get_by_code(*, session: AsyncSession, principal: Principal, code: str) -> Site:

@@ -77,15 +77,11 @@ async def get(
     *, session: AsyncSession, principal: Principal, experiment_id: int, for_update: bool = False
 ) -> Experiment:
     """An experiment of the caller's account; `for_update` locks it until the transaction ends."""
-    resources.check_id("experiment", experiment_id)
     query = scoped(principal).where(Experiment.id == experiment_id)
     if for_update:
         # Two changes of one experiment (or a change and the scheduler) take turns instead of racing.
         query = query.with_for_update()
-    experiment = await session.scalar(query)
-    if experiment is None:
-        raise NotFound.object("experiment", experiment_id)
-    return experiment
+    return await resources.one(session, query, kind=KIND, object_id=experiment_id)
 
 
 # A new experiment starts with one variation, as in Kameleoon, whose clients read `variations[0]` right after

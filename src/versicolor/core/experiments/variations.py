@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from versicolor.core import keys, references, resources, sites, web_urls
-from versicolor.core.errors import Conflict, Invalid, NotFound
+from versicolor.core.errors import Conflict, Invalid
 from versicolor.core.experiments import code, experiments, lifecycle
 from versicolor.core.roles import Principal
 from versicolor.db.models import Experiment, Variation
@@ -55,11 +55,9 @@ def scoped(principal: Principal) -> Select[Variation]:
 
 async def get(*, session: AsyncSession, principal: Principal, variation_id: int) -> Variation:
     """A variation of the caller's account."""
-    resources.check_id("variation", variation_id)
-    variation = await session.scalar(scoped(principal).where(Variation.id == variation_id))
-    if variation is None:
-        raise NotFound.object("variation", variation_id)
-    return variation
+    return await resources.one(
+        session, scoped(principal).where(Variation.id == variation_id), kind="variation", object_id=variation_id
+    )
 
 
 async def create(

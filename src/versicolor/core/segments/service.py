@@ -185,11 +185,9 @@ async def create(*, session: AsyncSession, principal: Principal, site_id: int, f
 
 async def get(*, session: AsyncSession, principal: Principal, segment_id: int) -> Segment:
     """A segment of the caller's account."""
-    resources.check_id("segment", segment_id)
-    segment = await session.scalar(scoped(principal).where(Segment.id == segment_id))
-    if segment is None:
-        raise NotFound.object("segment", segment_id)
-    return segment
+    return await resources.one(
+        session, scoped(principal).where(Segment.id == segment_id), kind="segment", object_id=segment_id
+    )
 
 
 async def update(
