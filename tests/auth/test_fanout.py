@@ -194,15 +194,27 @@ async def test_a_gate_a_writer_gave_up_on_joins_again_before_trusting_its_memory
     await _revoke(gate, factory.runtime.keyring, (await factory.member(account, Role.EDITOR)).token)
     head = int(await redis.get(f"{redis_keys}auth-journal-head") or 0)
     assert head > 0
-    # What a writer does with a lease that lapsed (the gate's loop stalled): it stops waiting and forgets it.
-    await redis.zrem(f"{redis_keys}auth-gates", fanout.gate_id)
-    await redis.hdel(f"{redis_keys}auth-acks", fanout.gate_id)
 
     async def acknowledged() -> int:
         return int(await redis.hget(f"{redis_keys}auth-acks", fanout.gate_id) or -1)
 
+    # The gate hears of the revocation first: on a loaded machine the writer may have stopped waiting before
+    # it did, and an acknowledgement still on its way would land after the lease is gone.
+    for _ in range(500):
+        if await acknowledged() >= head:
+            break
+        await asyncio.sleep(0.01)
+    # What a writer does with a lease that lapsed (the gate's loop stalled): it stops waiting and forgets it,
+    # in one step, so that no renewal comes between the two.
+    async with redis.pipeline(transaction=True) as forget:
+        await (
+            forget.zrem(f"{redis_keys}auth-gates", fanout.gate_id)
+            .hdel(f"{redis_keys}auth-acks", fanout.gate_id)
+            .execute()
+        )
+
     # Its next renewal finds the lease gone: it joins again, reading the journal up to the head first.
-    for _ in range(300):
+    for _ in range(500):
         if await acknowledged() >= head:
             break
         await asyncio.sleep(0.01)
