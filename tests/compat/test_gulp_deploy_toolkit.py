@@ -22,7 +22,6 @@ GETs carry only `Authorization`; writes add `Content-Type: application/json` (`d
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
@@ -30,23 +29,6 @@ from tests.compat.conftest import bearer
 from tests.factories import TestAccount
 
 JSON = {"Content-Type": "application/json"}
-
-
-async def _gulp_deploy_token(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
-    """`getAccessToken`, at the start of every run: the form it sends, the bearer it keeps."""
-    answer = await http.post(
-        "/oauth/token",
-        content=urlencode(
-            {
-                "grant_type": "client_credentials",
-                "client_id": account.admin.client_id,
-                "client_secret": account.admin.client_secret,
-            }
-        ),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 async def _platform(http: httpx.AsyncClient, url: str, auth: dict[str, str]) -> Any:
@@ -99,7 +81,7 @@ async def test_deploys_global_common_variation_and_targeting_code(
     experiment_url = f"/experiments/{experiment['id']}?optionalFields=goals"
 
     # gulp deploy --global
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     global_site = await _platform(http, f"/sites/byCode/{site['code']}", auth)
     assert global_site["trackingScript"] is None, "nothing deployed yet: the platform and _deployed agree"
     global_site["trackingScript"] = "window.kGlobal = 1;"
@@ -107,7 +89,7 @@ async def test_deploys_global_common_variation_and_targeting_code(
     assert deployed["trackingScript"] == "window.kGlobal = 1;"
 
     # gulp deploy --common
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     platform = await _platform(http, experiment_url, auth)
     platform["commonJavaScriptCode"] = "window.kCommon = 1;"
     platform["commonCssCode"] = ".hero { color: red; }"
@@ -115,7 +97,7 @@ async def test_deploys_global_common_variation_and_targeting_code(
     assert deployed["commonCssCode"] == ".hero { color: red; }"
 
     # gulp deploy --variation-id
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     await _platform(http, experiment_url, auth)
     variation = await _platform(http, f"/variations/{variation_id}", auth)
     assert variation["jsCode"] is None and variation["cssCode"] is None
@@ -125,7 +107,7 @@ async def test_deploys_global_common_variation_and_targeting_code(
     assert deployed["jsCode"] == "document.title = 'B';"
 
     # gulp deploy --targeting, first time: no segment yet.
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     platform = await _platform(http, experiment_url, auth)
     assert platform["targetingSegmentId"] is None
     made = await http.post(
@@ -141,7 +123,7 @@ async def test_deploys_global_common_variation_and_targeting_code(
     assert deployed["commonJavaScriptCode"] == "window.kCommon = 1;", "the whole object went back"
 
     # gulp deploy --targeting, next time: the segment's JS_CODE condition replaced in place by its id.
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     platform = await _platform(http, experiment_url, auth)
     current = await _platform(http, f"/segments/{platform['targetingSegmentId']}", auth)
     condition = next(
@@ -194,7 +176,7 @@ async def test_targeting_appends_a_js_condition_to_a_segment_made_in_the_back_of
 
     # gulp deploy --targeting: the segment has no JS_CODE condition, so one is appended to its first group, with
     # an AND before it, and the whole segment is PUT back.
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     platform = await _platform(http, experiment_url, auth)
     segment = await _platform(http, f"/segments/{platform['targetingSegmentId']}", auth)
     group = segment["conditionsData"]["firstLevel"][0]
@@ -207,7 +189,7 @@ async def test_targeting_appends_a_js_condition_to_a_segment_made_in_the_back_of
     assert deployed["conditionsData"]["firstLevel"][0]["orOperators"] == [False, False]
     # The next run finds that condition by its id and replaces it in place.
     appended = conditions[2]
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     await _platform(http, experiment_url, auth)
     again = await _platform(http, f"/segments/{segment['id']}", auth)
     assert (
@@ -230,7 +212,7 @@ async def test_targeting_appends_a_js_condition_to_a_segment_made_in_the_back_of
 
 async def test_an_echo_changed_by_hand_is_refused_naming_it(kameleoon: tuple[httpx.AsyncClient, TestAccount]) -> None:
     http, account = kameleoon
-    auth = await _gulp_deploy_token(http, account)
+    auth = await bearer(http, account)
     site, experiment, _ = await _project(http, account)
     got = (await http.get(f"/sites/byCode/{site['code']}", headers=auth)).json()
     refused = await http.put(f"/sites/{got['id']}", json={**got, "code": "zzzzzzzzzz"}, headers=auth)

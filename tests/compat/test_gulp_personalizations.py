@@ -20,34 +20,17 @@ Only the base URL differs from what the toolkit sends to api.kameleoon.com.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from tests.compat.conftest import bearer
 from tests.factories import TestAccount
 from tests.server import Server
 
 pytestmark = pytest.mark.server
 
 JSON = {"Content-Type": "application/json"}
-
-
-async def _token(http: httpx.AsyncClient, account: TestAccount) -> dict[str, str]:
-    """getAccessToken, at the start of every run: client credentials as a form."""
-    answer = await http.post(
-        "/oauth/token",
-        content=urlencode(
-            {
-                "grant_type": "client_credentials",
-                "client_id": account.admin.client_id,
-                "client_secret": account.admin.client_secret,
-            }
-        ),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 async def _ok(answer: httpx.Response) -> Any:
@@ -63,12 +46,12 @@ async def test_the_toolkit_creates_deploys_and_targets_a_personalization(
         # What the toolkit's user has beforehand: a site, whose code names the project's folder.
         made_site = await _ok(
             await http.post(
-                "/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=await _token(http, account)
+                "/sites", json={"name": "Shop", "url": "https://shop.example"}, headers=await bearer(http, account)
             )
         )
 
         # gulp create --path <client>/<siteCode>-shop/personalizations/<name>
-        create = {**await _token(http, account), **JSON}
+        create = {**await bearer(http, account), **JSON}
         site = await _ok(await http.get(f"/sites/byCode/{made_site['code']}", headers=create))
         goals = [
             await _ok(
@@ -95,7 +78,7 @@ async def test_the_toolkit_creates_deploys_and_targets_a_personalization(
 
         # gulp deploy of the personalization's code: read with its goals, code compared, the whole object back.
         url = f"/personalizations/{created['id']}?optionalFields=goals"
-        auth = await _token(http, account)
+        auth = await bearer(http, account)
         platform = await _ok(await http.get(url, headers=auth))
         assert platform["goals"] == goal_ids and platform["mainGoalId"] == goal_ids[0]
         assert platform["status"] != "active", "not live: the toolkit deploys without --force-live"
@@ -108,7 +91,7 @@ async def test_the_toolkit_creates_deploys_and_targets_a_personalization(
 
         # gulp deploy --targeting: no targeting segment yet, so a JS_CODE segment is made and the personalization
         # patched, whole, to point at it.
-        auth = await _token(http, account)
+        auth = await bearer(http, account)
         actual = await _ok(await http.get(url, headers=auth))
         assert actual["targetingSegmentId"] is None
         segment = await _ok(
