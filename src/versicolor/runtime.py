@@ -12,6 +12,7 @@ from versicolor.auth.tokens import Keyring, SigningKey
 from versicolor.core.sealing import Sealer
 from versicolor.db import migrate
 from versicolor.db.engine import create_engine, session_factory
+from versicolor.results.slots import ReportSlots
 from versicolor.settings import Settings
 
 
@@ -28,6 +29,8 @@ class Runtime:
     redis: Redis | None = None
     keyring: Keyring = field(default_factory=lambda: Keyring([SigningKey("unset", "")]))
     sealer: Sealer = field(default_factory=lambda: Sealer(None))
+    # Reports this process computes at once (results/slots.py), sized from its database pool.
+    reports: ReportSlots = field(default_factory=lambda: ReportSlots(pool=1))
 
     @classmethod
     async def start(cls, settings: Settings, *, migrate_first: bool = True) -> Runtime:
@@ -60,6 +63,7 @@ class Runtime:
             redis=redis,
             keyring=keyring,
             sealer=sealer,
+            reports=ReportSlots(pool=settings.database_pool_size + settings.database_max_overflow),
         )
 
     async def close(self) -> None:

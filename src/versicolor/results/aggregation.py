@@ -18,6 +18,8 @@ from versicolor.results import from_events, from_rollups
 from versicolor.results.sums import Aggregates, Query, Scope
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+# The most queries `queries_for` gives a report: side by side, each takes a connection (results/slots.py).
+MOST_QUERIES = 3
 
 
 def queries_for(scope: Scope) -> list[Query]:

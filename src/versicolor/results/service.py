@@ -25,6 +25,7 @@ from versicolor.db.models.results import ResultReport
 from versicolor.results import aggregation, callback_keys, report, store, sums
 from versicolor.results.callbacks import CallbackSender
 from versicolor.results.request import Breakdown, BreakdownType, ReportRequest
+from versicolor.results.slots import ReportSlots
 
 log = logging.getLogger("versicolor.results")
 
@@ -212,18 +213,21 @@ def rendered(*, data_code: str, status: store.Status, data: dict[str, Any] | Non
 async def run(
     *,
     sessions: async_sessionmaker[AsyncSession],
+    slots: ReportSlots,
     report_id: int,
     callbacks: CallbackSender,
     server_key: str,
     sealer: Sealer | None = None,
 ) -> dict[str, Any] | None:
-    """The background job of one report: compute it, then deliver it to its callback URL if it has one.
+    """The background job of one report: compute it in one of the process's `slots`, then deliver it to its
+    callback URL if it has one.
 
     Returns the data stored (so that a caller waiting for it need not read it back), or None if it failed.
     """
+    readers = sessions if slots.side_by_side else None
     try:
-        async with sessions() as session, session.begin():
-            data = await compute(session=session, report_id=report_id, sessions=sessions)
+        async with slots.slot(), sessions() as session, session.begin():
+            data = await compute(session=session, report_id=report_id, sessions=readers)
     except DomainError as exc:
         # What the request asked for turned out impossible once the data was seen (too many breakdown keys).
         async with sessions() as session, session.begin():

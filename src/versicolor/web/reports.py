@@ -32,7 +32,6 @@ from versicolor.runtime import Runtime
 
 FRESH_FOR = timedelta(minutes=10)
 WAIT = 5.0  # seconds a page waits for a report before it says "being computed"
-PARALLEL = 4  # reports one page computes at a time (a list page may need several)
 # Reports the dashboard asks for have no callback URL: the sender is never used to deliver anything.
 _NO_CALLBACKS = CallbackSender()
 
@@ -356,24 +355,24 @@ class Settled:
 
 
 async def settle(runtime: Runtime, wanted: Iterable[Wanted], *, wait: float = WAIT) -> Settled:
-    """Compute the new reports (a few at a time), wait up to `wait` seconds, and read every report back.
+    """Compute the new reports (as the process's report slots allow), wait up to `wait` seconds, and read every
+    report back.
 
     Call once the request's transaction committed: the computations run in transactions of their own.
     """
     wanted = list(wanted)
-    limit = asyncio.Semaphore(PARALLEL)
     computed: dict[int, dict[str, Any]] = {}
 
     async def compute(report_id: int) -> None:
         from versicolor.results import service  # the statistics engine (numpy, scipy): loaded with the first report
 
-        async with limit:
-            data = await service.run(
-                sessions=runtime.sessions,
-                report_id=report_id,
-                callbacks=_NO_CALLBACKS,
-                server_key=runtime.signing_key,
-            )
+        data = await service.run(
+            sessions=runtime.sessions,
+            slots=runtime.reports,
+            report_id=report_id,
+            callbacks=_NO_CALLBACKS,
+            server_key=runtime.signing_key,
+        )
         if data is not None:
             computed[report_id] = data
 

@@ -189,6 +189,7 @@ async def request_results(
     background.add_task(
         service.run,
         sessions=runtime.sessions,
+        slots=runtime.reports,
         report_id=report.id,
         callbacks=callbacks,
         server_key=runtime.signing_key,
