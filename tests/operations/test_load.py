@@ -199,6 +199,9 @@ async def _two_servers(
     failed = [o for o in record.outcomes if o.status == 0 or o.status >= 500]
     died = [line for line in logs.splitlines() if "died" in line or "Traceback" in line or "ERROR" in line]
     assert failed == [], f"{len(failed)} failures, e.g. {failed[:3]}\n{died[:20]}\n{logs[-3000:]}"
+    assert died == [], died[:20]
+    # A read whose connection failed was sent again (and answered: it is not in `failed`); rare, or it is a fault.
+    assert len(record.retried) <= 3, record.retried
     unexpected = [o for o in record.outcomes if o.status not in (200, 201, 202)]
     assert unexpected == [], unexpected[:5]
     assert len(record.outcomes) > CLIENTS, statuses  # every client got answers, many of them
