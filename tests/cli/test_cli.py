@@ -63,6 +63,31 @@ def test_duplicate_email_is_one_line_and_non_zero(database_url: str) -> None:
     assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) == 1
 
 
+def test_reset_credentials_of_an_email_in_several_accounts_needs_the_account_named(database_url: str) -> None:
+    email, url = "twice@acme.example", ["--database-url", database_url]
+    accounts = []
+    for name in ("First", "Second"):
+        made = invoke_cli(["accounts", "create", "--name", name, "--email", email, "--json", *url])
+        assert made.returncode == 0, made.stderr
+        accounts.append(json.loads(made.stdout))
+    first, second = accounts
+
+    ambiguous = invoke_cli(["accounts", "reset-credentials", "--email", email, "--json", *url])
+    assert ambiguous.returncode == 1 and ambiguous.stdout == ""
+    assert f"several accounts ({first['accountId']}, {second['accountId']})" in ambiguous.stderr
+    assert "--account-id" in ambiguous.stderr
+    elsewhere = invoke_cli(["accounts", "reset-credentials", "--email", email, "--account-id", "999999999", *url])
+    assert elsewhere.returncode == 1 and "in account 999999999" in elsewhere.stderr
+
+    chosen = invoke_cli(
+        ["accounts", "reset-credentials", "--email", email, "--account-id", str(second["accountId"]), "--json", *url]
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    issued = json.loads(chosen.stdout)
+    assert (issued["accountId"], issued["clientId"]) == (second["accountId"], second["clientId"])
+    assert issued["clientSecret"] != second["clientSecret"]
+
+
 def test_unknown_account_for_users_create_is_refused(database_url: str) -> None:
     done = invoke_cli(
         ["users", "create", "--account-id", "999999", "--email", "x@y.example", "--database-url", database_url]

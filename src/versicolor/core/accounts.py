@@ -219,11 +219,6 @@ async def find_user(*, session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def user_by_email(*, session: AsyncSession, email: str) -> User | None:
-    """The user with this email in any account (the machine's administrator looking someone up), or None."""
-    return await session.scalar(select(User).where(User.email == normalize_email(email)))
-
-
 async def users_by_email(*, session: AsyncSession, email: str) -> list[User]:
     """Every user with this email, one per account at most, oldest first (the machine's administrator looking
     someone up); raises Invalid when it cannot be an email."""

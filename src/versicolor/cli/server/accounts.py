@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from versicolor.cli.console import AsJson, fail, out, print_json, show
 from versicolor.cli.server import passwords
 from versicolor.cli.server.database import DatabaseUrl, run_in_db, settings_with
+from versicolor.cli.server.users import AccountOfEmail, the_user
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +59,7 @@ def create(
 @app.command("reset-credentials")
 def reset_credentials(
     email: Annotated[str, typer.Option(metavar="EMAIL", help="The user whose API credentials are re-issued.")],
+    account_id: AccountOfEmail = None,
     url: Annotated[
         str, typer.Option("--url", metavar="URL", help="The server's address, for the lines to paste.")
     ] = "http://127.0.0.1:8000",
@@ -68,17 +71,18 @@ def reset_credentials(
     from versicolor.core.roles import Principal, Role
 
     settings = settings_with(database_url=database_url)
+    user_id = the_user(settings, email, account_id)
 
     async def work(session: AsyncSession) -> tuple[User, IssuedCredentials] | None:
-        user = await accounts.user_by_email(session=session, email=email)
+        user = await accounts.find_user(session=session, user_id=user_id)
         if user is None:
             return None
         principal = Principal(account_id=user.account_id, user_id=user.id, role=Role(user.role))
         return user, await accounts.rotate_credentials(session=session, principal=principal)
 
     found = run_in_db(settings, work)
-    if found is None:
-        fail(f"no user with email {email!r}")
+    if found is None:  # removed in the meantime
+        fail(f"no user with email {escape(repr(email))} any more")
     user, issued = found
     if as_json:
         print_json(

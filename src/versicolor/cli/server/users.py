@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from versicolor.core.accounts import NewUser
     from versicolor.db.models import User
+    from versicolor.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Users of an account.")
 ROLES = "|".join(Role)
@@ -61,15 +62,34 @@ def create(
     show(result, as_json=as_json, headline="User created. The client secret is shown once; keep it safe.")
 
 
+AccountOfEmail = Annotated[
+    int | None,
+    typer.Option("--account-id", metavar="ID", help="The user's account, when the same email has a user in several."),
+]
+
+
+def the_user(settings: Settings, email: str, account_id: int | None) -> int:
+    """The id of the one user with `email` (in account `account_id`, if given); says why and exits 1 when there is
+    none, or one in each of several accounts."""
+    from versicolor.core import accounts
+
+    async def find(session: AsyncSession) -> list[User]:
+        return await accounts.users_by_email(session=session, email=email)
+
+    found = [user for user in run_in_db(settings, find) if account_id is None or user.account_id == account_id]
+    if not found:
+        where = "" if account_id is None else f" in account {account_id}"
+        fail(f"no user with email {escape(repr(email))}{where}; `versicolor users create` adds one")
+    if len(found) > 1:
+        accounts_of = ", ".join(str(user.account_id) for user in found)
+        fail(f"{escape(repr(email))} is a user of several accounts ({accounts_of}); say which with --account-id")
+    return found[0].id
+
+
 @app.command("set-password")
 def set_password(
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="The user's email (who forgot their password).")],
-    account_id: Annotated[
-        int | None,
-        typer.Option(
-            "--account-id", metavar="ID", help="The user's account, when the same email has a user in several."
-        ),
-    ] = None,
+    account_id: AccountOfEmail = None,
     password: passwords.Password = None,
     password_stdin: passwords.PasswordStdin = False,
     ask_password: passwords.AskPassword = False,
@@ -84,19 +104,8 @@ def set_password(
     from versicolor.core import accounts
 
     settings = settings_with(database_url=database_url)
-
-    async def find(session: AsyncSession) -> list[User]:
-        return await accounts.users_by_email(session=session, email=email)
-
     # Who it is, before asking for anything: a mistyped email is said at once, not after two prompts.
-    found = [user for user in run_in_db(settings, find) if account_id is None or user.account_id == account_id]
-    if not found:
-        where = "" if account_id is None else f" in account {account_id}"
-        fail(f"no user with email {escape(repr(email))}{where}; `versicolor users create` adds one")
-    if len(found) > 1:
-        accounts_of = ", ".join(str(user.account_id) for user in found)
-        fail(f"{escape(repr(email))} is a user of several accounts ({accounts_of}); say which with --account-id")
-    user_id = found[0].id
+    user_id = the_user(settings, email, account_id)
     secret = passwords.read_required(password, from_stdin=password_stdin, ask=ask_password)
 
     async def work(session: AsyncSession) -> tuple[User, int] | None:
