@@ -18,6 +18,7 @@ from tests.web.conftest import Browsers, Dashboard, text_of
 from tests.web.shops import ELSEWHERE, PLAN, TAGS, TIER, planned_shop
 from tests.web.test_switches import _rows
 
+from versicolor.web import figures
 from versicolor.web.rendering import count, percent
 
 
@@ -140,3 +141,9 @@ async def test_refresh_keeps_the_custom_datum_breakdown_and_refuses_one_that_is_
     assert refused.status_code == 400
     assert f"'custom:{TAGS}' cannot break these results down" in text_of(refused.text)
     assert f'href="/app/experiments/{planned.experiment_id}"' in refused.text
+
+
+def test_values_that_are_numbers_are_listed_by_value_and_no_value_last() -> None:
+    keys = {"_reference": {}, "_unknown": {}, "gold": {}, "10": {}, "7": {}, "-1.5": {}, "__vip": {}, "nan": {}}
+    assert figures.display_order(keys) == ["-1.5", "7", "10", "__vip", "gold", "nan", "_unknown"]
+    assert figures.display_order(["2026-03-02", "2026-03-01"]) == ["2026-03-01", "2026-03-02"]

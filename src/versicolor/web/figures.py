@@ -5,7 +5,7 @@ as sentences; the series the chart over time draws."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -257,11 +257,7 @@ def key_label(key: str, options: Options) -> str:
 
 def breakdown(data: Mapping[str, Any], arms: Sequence[Arm], goal_id: int, options: Options) -> list[BreakdownRow]:
     """Per breakdown key, every arm's figures on `goal_id` (compared within the key)."""
-    keys = sorted(
-        key for key in data.get("variationData", {}).get(REFERENCE, {}).get("breakdownData", {}) if key != TOTAL_KEY
-    )
-    if UNKNOWN_KEY in keys:
-        keys = [key for key in keys if key != UNKNOWN_KEY] + [UNKNOWN_KEY]
+    keys = display_order(data.get("variationData", {}).get(REFERENCE, {}).get("breakdownData", {}))
     found = []
     for key in keys:
         base_units = int(_general(data, REFERENCE, key).get("visitorCount", 0))
@@ -269,6 +265,21 @@ def breakdown(data: Mapping[str, Any], arms: Sequence[Arm], goal_id: int, option
         drawn, _ = _with_bars(rows)
         found.append(BreakdownRow(key=key, label=key_label(key, options), rows=drawn))
     return found
+
+
+def display_order(keys: Collection[str]) -> list[str]:
+    """A report's breakdown keys as the page lists them: numbers (a NUMBER custom datum's values) by value, "7"
+    before "10", then the rest by text, and the visitors with no value last; the total is not a key."""
+
+    def rank(key: str) -> tuple[int, float, str]:
+        try:
+            number = float(key)
+        except ValueError:
+            return (1, 0.0, key)
+        return (0, number, key) if math.isfinite(number) else (1, 0.0, key)
+
+    ordered = sorted((key for key in keys if key not in (TOTAL_KEY, UNKNOWN_KEY)), key=rank)
+    return [*ordered, UNKNOWN_KEY] if UNKNOWN_KEY in keys else ordered
 
 
 @dataclass(frozen=True)
