@@ -49,13 +49,6 @@ def check_redirect_uri(uri: str) -> str:
     return uri
 
 
-def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid.field("name", "must be 1 to 200 characters")
-    return name
-
-
 async def create(
     *, session: AsyncSession, account_id: int, name: str, redirect_uris: Sequence[str], public: bool = False
 ) -> NewApp:
@@ -74,7 +67,7 @@ async def create(
     client_secret = None if public else secrets.new_secret()
     app = PartnerApp(
         account_id=account_id,
-        name=_check_name(name),
+        name=resources.name(name),
         client_id=secrets.new_client_id(),
         # A public client's "secret" is the digest of nothing anyone can send (clients.authenticate never
         # compares it): a random value, so that no string matches it.

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from versicolor.core import passwords, secrets
+from versicolor.core import passwords, resources, secrets
 from versicolor.core.errors import Conflict, Forbidden, Invalid, NotFound
 from versicolor.core.roles import Principal, Role
 from versicolor.db.models import Account, ApiCredential, SignInSession, User
@@ -56,9 +56,7 @@ def normalize_email(email: str) -> str:
 
 async def create_account(*, session: AsyncSession, name: str, email: str, password: str | None = None) -> NewAccount:
     """Create an account with its first ADMIN user, that user's API credentials and the account secret."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid.field("name", "must be 1 to 200 characters")
+    name = resources.name(name)
     account_secret = secrets.new_secret()
     account = Account(name=name, account_secret_hash=secrets.digest(account_secret))
     session.add(account)

@@ -47,13 +47,6 @@ async def _authorize_own_host(*, session: AsyncSession, principal: Principal, ur
         await domain_urls.declare(session=session, principal=principal, host=host)
 
 
-def _clean_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid.field("name", "must be 1 to 200 characters")
-    return name
-
-
 def _anti_flicker_timeout(value: int | None) -> int:
     if value is None:
         raise Invalid.field("antiFlickerTimeout", "cannot be null: send 0 for no hiding")
@@ -87,7 +80,7 @@ async def create(
         site = Site(
             account_id=principal.account_id,
             code=new_code(),
-            name=_clean_name(name),
+            name=resources.name(name),
             url=url,
             domain_names=list(domain_names),
             anti_flicker_timeout=_anti_flicker_timeout(anti_flicker_timeout),
@@ -136,7 +129,7 @@ async def update(*, session: AsyncSession, principal: Principal, site_id: int, c
         name = changes["name"]
         if name is None:
             raise Invalid.field("name", "cannot be null: a site always has a name")
-        site.name = _clean_name(name)
+        site.name = resources.name(name)
     if "url" in changes:
         site.url = _clean_url(changes["url"])
         await _authorize_own_host(session=session, principal=principal, url=site.url)
@@ -169,7 +162,7 @@ async def replace(
 ) -> Site:
     """Replace every changeable field of a site (PUT): what is not given is cleared (or takes its default)."""
     site = await get(session=session, principal=principal, site_id=site_id)
-    site.name = _clean_name(name)
+    site.name = resources.name(name)
     site.url = url = _clean_url(url)
     site.domain_names = list(domain_names)
     site.anti_flicker_timeout = _anti_flicker_timeout(anti_flicker_timeout)

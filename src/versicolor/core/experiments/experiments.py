@@ -220,7 +220,7 @@ async def duplicate(
     copy = Experiment(
         account_id=source.account_id,
         site_id=source.site_id,
-        name=_clean_name(name) if name is not None else f"{source.name} (copy)"[:200],
+        name=resources.name(name) if name is not None else f"{source.name} (copy)"[:200],
         base_url=source.base_url,
         type=source.type,
         status=Status.DRAFT,
@@ -355,7 +355,7 @@ async def _apply(
     was_ready = live and not await launch_problems(session=session, experiment=experiment)
     refer = references.Referrer(KIND, experiment, session=session, principal=principal)
     if "name" in given:
-        experiment.name = _clean_name(values.name)
+        experiment.name = resources.name(values.name)
     if "base_url" in given:
         experiment.base_url = _clean_url(values.base_url)
     if "type" in given:
@@ -563,13 +563,6 @@ def _utc(field: str, moment: datetime) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:00:00-14:00 is in the year 10000 in UTC, which no timestamp can hold
         raise Invalid.field(field, f"{moment.isoformat()} falls outside the years 1 to 9999 in UTC") from None
-
-
-def _clean_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid.field("name", "must be 1 to 200 characters")
-    return name
 
 
 def _clean_url(url: str) -> str:

@@ -206,10 +206,7 @@ async def _leave(session: AsyncSession, principal: Principal, variation: Variati
 
 def _apply_own_fields(variation: Variation, values: VariationFields, *, given: frozenset[str]) -> None:
     if "name" in given:
-        name = values.name.strip()
-        if not name or len(name) > 200:
-            raise Invalid.field("name", "must be 1 to 200 characters")
-        variation.name = name
+        variation.name = resources.name(values.name)
     if "js_code" in given:
         variation.js_code = code.check("jsCode", values.js_code)
     if "css_code" in given:
