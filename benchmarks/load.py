@@ -51,7 +51,7 @@ def measure(processes: int, database_url: str, folder: Path) -> traffic.Record:
         "VERSICOLOR_PAGE_EVENTS_PER_ADDRESS": "",
         "VERSICOLOR_PAGE_EVENTS_PER_SITE": "",
         "VERSICOLOR_LOG_LEVEL": "warning",
-        "VERSICOLOR_KEEP_ALIVE_TIMEOUT": "60",  # longer than a run: the clients keep their connections through it
+        "VERSICOLOR_KEEP_ALIVE_TIMEOUT": "60",  # longer than the clients keep an idle connection
     }
     account = _account(database_url)
     with ExitStack() as stack:

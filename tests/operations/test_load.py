@@ -157,8 +157,8 @@ async def _two_servers(
         # Three processes beside the rest of the suite's: well under PostgreSQL's 100 connections.
         "VERSICOLOR_DATABASE_POOL_SIZE": "4",
         "VERSICOLOR_DATABASE_MAX_OVERFLOW": "6",
-        # The clients keep their connections for the whole run (traffic.Clients); the servers keep an idle one 60 s,
-        # longer than the run, so that none closes a connection a request is already on its way to.
+        # The clients drop a connection idle for 2 s; the servers keep one 60 s, so that a worker's event loop
+        # held up for seconds on a busy machine never closes a connection a request is already on its way to.
         "VERSICOLOR_KEEP_ALIVE_TIMEOUT": "60",
     }
     with ExitStack() as first, ExitStack() as second:

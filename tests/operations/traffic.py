@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import ssl
 import statistics
 import time
 import uuid
@@ -33,6 +34,9 @@ MIX = {
     "config": 10,  # a page's configuration (GET /data/v1/sites/{code}/config)
     "results": 5,  # POST /experiments/{id}/results, then GET /results?dataCode=
 }
+
+# What an action got: per request it made, its kind and the answer.
+Answers = list[tuple[str, httpx.Response]]
 
 
 @dataclass
@@ -158,13 +162,15 @@ class Clients:
         self.count = count
         self.variant = variant  # which sequence of random choices the clients make
         self.record = Record()
-        # The pool never closes a connection: httpcore's (1.0.9) may close one it has just handed to a waiting
-        # request, which then fails with ReadError (encode/httpcore#1110), when it closes expired connections or
-        # makes room under a cap. Each client sends one request at a time, so there is at most one connection per
-        # client and server; the servers keep idle ones open longer than a run (VERSICOLOR_KEEP_ALIVE_TIMEOUT is
-        # 60 s for the load test and the load benchmark), so none is closed under a request either.
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=None)
-        self.http = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60))
+        # A pool of its own per client, as each browser or script has: httpcore's (1.0.9) may close a connection
+        # it has just handed to a waiting request, which then fails with ReadError (encode/httpcore#1110), when
+        # requests wait for connections in one pool. A client sends one request at a time: none ever waits.
+        # (One pool without a cap or an expiry also avoided it, but its idle connections cost the clients'
+        # process so much that the benchmark measured a quarter of the throughput.)
+        # An idle connection is dropped after 2 s, well before the servers' keep-alive timeout ends it.
+        limits = httpx.Limits(max_keepalive_connections=len(servers), keepalive_expiry=2)
+        tls = ssl.create_default_context()  # made once: each client would otherwise load the certificates again
+        self.http = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60), verify=tls) for _ in range(count)]
 
     async def run(self, seconds: float) -> Record:
         """Send for `seconds`; then wait for the requests in flight. Returns every outcome."""
@@ -173,14 +179,16 @@ class Clients:
         try:
             await asyncio.gather(*(self._client(n, deadline) for n in range(self.count)))
         finally:
-            await self.http.aclose()
+            for http in self.http:
+                await http.aclose()
         self.record.seconds = time.perf_counter() - started
         return self.record
 
     async def _client(self, number: int, deadline: float) -> None:
         rng = random.Random(self.variant * 1000 + number)
         kinds, weights = list(MIX), list(MIX.values())
-        actions: dict[str, Callable[[str, random.Random], Awaitable[list[tuple[str, httpx.Response]]]]] = {
+        http = self.http[number]
+        actions: dict[str, Callable[[httpx.AsyncClient, str, random.Random], Awaitable[Answers]]] = {
             "read": self._read,
             "list": self._list,
             "write": self._write,
@@ -194,7 +202,7 @@ class Clients:
             server = rng.choice(self.servers)
             started = time.perf_counter()
             try:
-                answers = await actions[kind](server, rng)
+                answers = await actions[kind](http, server, rng)
             except httpx.HTTPError as exc:
                 self.record.outcomes.append(Outcome(kind, server, 0, time.perf_counter() - started, _described(exc)))
                 continue
@@ -210,25 +218,25 @@ class Clients:
     def _experiment(self, rng: random.Random) -> int:
         return rng.choice(list(self.shop.experiments))
 
-    async def _read(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
+    async def _read(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
         url = f"{server}/experiments/{self._experiment(rng)}"
-        return [("read", await self.http.get(url, headers=self._auth(rng)))]
+        return [("read", await http.get(url, headers=self._auth(rng)))]
 
-    async def _list(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
+    async def _list(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
         where = [{"field": "siteId", "operator": "EQUAL", "parameters": [self.shop.site_id]}]
         params = {"perPage": "20", "filter": json.dumps(where)}
-        return [("list", await self.http.get(f"{server}/experiments", params=params, headers=self._auth(rng)))]
+        return [("list", await http.get(f"{server}/experiments", params=params, headers=self._auth(rng)))]
 
-    async def _write(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
+    async def _write(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
         url = f"{server}/experiments/{self._experiment(rng)}"
         body = {"description": f"changed {uuid.uuid4().hex[:8]}"}
-        return [("write", await self.http.patch(url, json=body, headers=self._auth(rng)))]
+        return [("write", await http.patch(url, json=body, headers=self._auth(rng)))]
 
-    async def _create(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
+    async def _create(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
         body = {"name": f"Goal {uuid.uuid4().hex[:8]}", "siteId": self.shop.site_id, "type": "CUSTOM"}
-        return [("create", await self.http.post(f"{server}/goals", json=body, headers=self._auth(rng)))]
+        return [("create", await http.post(f"{server}/goals", json=body, headers=self._auth(rng)))]
 
-    async def _events(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
+    async def _events(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
         now = int(time.time() * 1000)
         events: list[dict[str, Any]] = []
         for _ in range(2):
@@ -255,14 +263,14 @@ class Clients:
             ]
         url = f"{server}/data/v1/sites/{self.shop.code}/events"
         headers = {"Origin": ORIGIN, "Content-Type": "text/plain"}
-        return [("events", await self.http.post(url, json={"events": events}, headers=headers))]
+        return [("events", await http.post(url, json={"events": events}, headers=headers))]
 
-    async def _config(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
+    async def _config(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
         url = f"{server}/data/v1/sites/{self.shop.code}/config"
-        return [("config", await self.http.get(url, headers={"Origin": ORIGIN}))]
+        return [("config", await http.get(url, headers={"Origin": ORIGIN}))]
 
-    async def _results(self, server: str, rng: random.Random) -> list[tuple[str, httpx.Response]]:
-        asked = await self.http.post(
+    async def _results(self, http: httpx.AsyncClient, server: str, rng: random.Random) -> Answers:
+        asked = await http.post(
             f"{server}/experiments/{self._experiment(rng)}/results", json={}, headers=self._auth(rng)
         )
         if asked.status_code != 200:
@@ -270,5 +278,5 @@ class Clients:
         # Read back on the other server, if there is one: the report is the database's, not a process's.
         other = rng.choice([s for s in self.servers if s != server] or [server])
         code = asked.json()["dataCode"]
-        fetched = await self.http.get(f"{other}/results", params={"dataCode": code}, headers=self._auth(rng))
+        fetched = await http.get(f"{other}/results", params={"dataCode": code}, headers=self._auth(rng))
         return [("results", asked), ("results", fetched)]
