@@ -52,15 +52,20 @@ def test_statistics_import_nothing_of_ours_but_themselves() -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
-def test_the_command_line_starts_without_loading_the_server() -> None:
-    # Commands over HTTP must start fast and work where only the client is of use; the commands that run
-    # beside the server import its modules inside their bodies.
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, versicolor.cli; print('\\n'.join(sorted(sys.modules)))"],
+def modules_loaded_by(module: str) -> list[str]:
+    """Every module a new Python process has loaded once it has imported `module`."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
+
+
+def test_the_command_line_starts_without_loading_the_server() -> None:
+    # Commands over HTTP must start fast and work where only the client is of use; the commands that run
+    # beside the server import its modules inside their bodies.
+    loaded = modules_loaded_by("versicolor.cli")
     server_side = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "alembic", "redis", "asyncpg", "aiosqlite")
     ours = ("versicolor.api", "versicolor.app", "versicolor.db", "versicolor.runtime", "versicolor.auth")
     assert [name for name in loaded if name.split(".")[0] in server_side or name.startswith(ours)] == []
@@ -69,12 +74,7 @@ def test_the_command_line_starts_without_loading_the_server() -> None:
 def test_a_server_starts_without_loading_the_statistics_engine() -> None:
     # numpy and scipy cost every server process (each worker, and each server the suite starts) about half a second
     # of CPU: the results service, which needs them, is imported where a report is asked for or read.
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, versicolor.app; print('\\n'.join(sorted(sys.modules)))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    loaded = modules_loaded_by("versicolor.app")
     assert "versicolor.web.reports" in loaded and "versicolor.api.automation.results" in loaded
     statistics = ("numpy", "scipy")
     assert [name for name in loaded if name.split(".")[0] in statistics or name.startswith("versicolor.stats")] == []

@@ -162,17 +162,23 @@ class Terminal:
         return code
 
 
-async def test_on_a_terminal_it_asks_twice_hidden_and_again_when_the_two_differ(
-    database_url: str, runtime: Runtime, factory: Factory
-) -> None:
-    admin = (await factory.account()).admin
+def _mismatched(database_url: str, admin: Member, repeated: str) -> tuple[Terminal, int]:
+    """set-password for `admin` on a terminal, given NEW_PASSWORD then `repeated`: the terminal once it has said
+    they do not match and asks again, and where on its screen it asked."""
     terminal = Terminal(["users", "set-password", admin.email, "--database-url", database_url])
     at = terminal.wait_for("Password: ")
     terminal.type(f"{NEW_PASSWORD}\n")
     at = terminal.wait_for("Repeat for confirmation: ", after=at)
-    terminal.type("plum orchard lantern fairy\n")
+    terminal.type(f"{repeated}\n")
     at = terminal.wait_for("do not match", after=at)
-    at = terminal.wait_for("Password: ", after=at)
+    return terminal, terminal.wait_for("Password: ", after=at)
+
+
+async def test_on_a_terminal_it_asks_twice_hidden_and_again_when_the_two_differ(
+    database_url: str, runtime: Runtime, factory: Factory
+) -> None:
+    admin = (await factory.account()).admin
+    terminal, at = _mismatched(database_url, admin, "plum orchard lantern fairy")
     terminal.type(f"{NEW_PASSWORD}\n")
     terminal.wait_for("Repeat for confirmation: ", after=at)
     terminal.type(f"{NEW_PASSWORD}\n")
@@ -186,13 +192,7 @@ async def test_on_a_terminal_giving_up_after_a_mismatch_changes_nothing(
     database_url: str, runtime: Runtime, factory: Factory
 ) -> None:
     admin = (await factory.account()).admin
-    terminal = Terminal(["users", "set-password", admin.email, "--database-url", database_url])
-    at = terminal.wait_for("Password: ")
-    terminal.type(f"{NEW_PASSWORD}\n")
-    at = terminal.wait_for("Repeat for confirmation: ", after=at)
-    terminal.type("something else entirely\n")
-    at = terminal.wait_for("do not match", after=at)
-    terminal.wait_for("Password: ", after=at)
+    terminal, _ = _mismatched(database_url, admin, "something else entirely")
     terminal.type("\x04")  # Ctrl-D
     assert terminal.finish() == 1, terminal.screen
     assert "aborted" in terminal.screen and "Traceback" not in terminal.screen
